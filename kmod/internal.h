@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lfq.ko internals: the ring object and the wait/wake core, twin of
+ * user/internal.h. The ring files (kmod/<ring>.c) see only this.
+ */
+#ifndef _LFQ_INTERNAL_H
+#define _LFQ_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/poll.h>
+#include <linux/wait.h>
+
+#include "lfq.h"
+
+/* Wait directions: index into ring->wait[], bit (1 << dir) in LFQ_WAKE_*. */
+enum {
+	LFQ_NOT_EMPTY,
+	LFQ_NOT_FULL,
+	LFQ_NR_WAIT,
+};
+
+/* A try operation gives up after this many lost races or stale positions. */
+#define LFQ_TRY_RETRIES		64
+/* A blocking operation retries this many times before it sleeps. */
+#define LFQ_SPIN_LIMIT		128
+
+struct lfq_ring {
+	/* Read by every operation: geometry (trusted copies) and shared words. */
+	void *hdr;			/* ring region: struct lfq_<type>_hdr */
+	u8 *slots;			/* slot 0 */
+	u64 mask;			/* capacity - 1 */
+	u32 stride;			/* bytes per slot */
+	u32 elem_size;
+	u32 capacity;
+	struct lfq_wait *wait[LFQ_NR_WAIT];
+
+	/* The object. */
+	struct lfq_desc *desc;		/* read-only for userspace */
+	wait_queue_head_t wq[LFQ_NR_WAIT];
+	struct kref ref;
+	struct lfq_info info;		/* what LFQ_IOC_INFO returns */
+	struct page **pages;
+	unsigned int nr_pages;
+	void *area;			/* vmap of pages: desc page, ring region */
+};
+
+static inline void *lfq_slot(const struct lfq_ring *ring, u64 pos)
+{
+	return ring->slots + (pos & ring->mask) * ring->stride;
+}
+
+typedef int (*lfq_try_fn)(struct lfq_ring *ring, void *arg);
+
+int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
+	       void *arg, long timeout);
+void lfq_wake(struct lfq_ring *ring, unsigned int dir);
+int lfq_ring_corrupt(struct lfq_ring *ring);
+__poll_t lfq_ring_poll_mask(struct lfq_ring *ring);
+void lfq_ring_show(struct seq_file *m, struct lfq_ring *ring);
+
+/* Per-type hooks for ring.c. */
+void lfq_vyukov_init(struct lfq_ring *ring);
+__poll_t lfq_vyukov_poll(struct lfq_ring *ring);
+void lfq_vyukov_show(struct seq_file *m, struct lfq_ring *ring);
+
+/* The ring fd (dev.c). */
+extern const struct file_operations lfq_ring_fops;
+
+#endif /* _LFQ_INTERNAL_H */

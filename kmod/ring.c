@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfq ring objects: layout, creation, references, teardown, and the
+ * wait/wake core. Twin of user/ring.c.
+ *
+ * Memory: one page for the descriptor (mapped read-only) followed by the
+ * ring region, all zeroed pages charged to the creator's memory cgroup
+ * (__GFP_ACCOUNT), vmap()ed with VM_USERMAP so that the ring fd can map
+ * them with remap_vmalloc_range(). A ring lives until the last reference
+ * is gone: each ring fd holds one (so each mapping does, through its
+ * file), and so does each kernel user.
+ */
+#include <linux/build_bug.h>
+#include <linux/export.h>
+#include <linux/file.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "internal.h"
+
+static unsigned long max_ring_bytes = 64UL << 20;
+module_param(max_ring_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_ring_bytes,
+		 "Largest ring, descriptor and ring region, in bytes (default 64 MiB)");
+
+/* What differs between ring types, for layout, waiting and poll. */
+struct lfq_type {
+	u32 slot_hdr;			/* bytes before the element in a slot */
+	u32 slots_off;			/* slot 0, from the ring region start */
+	u32 wait_off[LFQ_NR_WAIT];	/* struct lfq_wait in the header */
+	u32 nr_policies;		/* valid policies are 0..nr_policies-1 */
+	const char *name;
+	void (*init)(struct lfq_ring *ring);
+	__poll_t (*poll)(struct lfq_ring *ring);
+	void (*show)(struct seq_file *m, struct lfq_ring *ring);
+};
+
+static const struct lfq_type lfq_types[] = {
+	[LFQ_RING_VYUKOV] = {
+		.slot_hdr	= LFQ_VYUKOV_SLOT_HDR,
+		.slots_off	= LFQ_VYUKOV_SLOTS_OFF,
+		.wait_off	= {
+			[LFQ_NOT_EMPTY]	= offsetof(struct lfq_vyukov_hdr, not_empty),
+			[LFQ_NOT_FULL]	= offsetof(struct lfq_vyukov_hdr, not_full),
+		},
+		.nr_policies	= 1,
+		.name		= "vyukov",
+		.init		= lfq_vyukov_init,
+		.poll		= lfq_vyukov_poll,
+		.show		= lfq_vyukov_show,
+	},
+};
+
+static const struct lfq_type *lfq_type(u32 type)
+{
+	if (type >= ARRAY_SIZE(lfq_types) || !lfq_types[type].init)
+		return NULL;
+	return &lfq_types[type];
+}
+
+/* ABI pins: the same offsets are _Static_assert()ed in user/ring.c. */
+static void __maybe_unused lfq_abi_pins(void)
+{
+	BUILD_BUG_ON(sizeof(struct lfq_create) != 48);
+	BUILD_BUG_ON(sizeof(struct lfq_info) != 96);
+	BUILD_BUG_ON(offsetof(struct lfq_info, desc_off) != 32);
+	BUILD_BUG_ON(offsetof(struct lfq_info, slots_off) != 64);
+	BUILD_BUG_ON(offsetof(struct lfq_desc, errors) != 128);
+	BUILD_BUG_ON(sizeof(struct lfq_desc) != 192);
+	BUILD_BUG_ON(sizeof(struct lfq_desc) > PAGE_SIZE);
+	BUILD_BUG_ON(sizeof(struct lfq_wait) != LFQ_CACHELINE);
+	BUILD_BUG_ON(offsetof(struct lfq_vyukov_hdr, tail) != 64);
+	BUILD_BUG_ON(offsetof(struct lfq_vyukov_hdr, not_empty) != 128);
+	BUILD_BUG_ON(offsetof(struct lfq_vyukov_hdr, not_full) != 192);
+	BUILD_BUG_ON(sizeof(struct lfq_vyukov_hdr) != LFQ_VYUKOV_SLOTS_OFF);
+	BUILD_BUG_ON(sizeof(atomic_t) != sizeof(u32));
+}
+
+/*
+ * Check creation parameters and compute the geometry, exactly as
+ * lfq_layout() in user/ring.c does with the process's page size.
+ */
+static int lfq_layout(const struct lfq_create *p, struct lfq_info *info)
+{
+	const struct lfq_type *t = lfq_type(p->type);
+	u64 stride;
+
+	if (!t || p->flags & ~LFQ_F_ALL || p->__pad || p->__resv[0] ||
+	    p->__resv[1] || p->__resv[2] || p->policy >= t->nr_policies)
+		return -EINVAL;
+	if (p->capacity < 2 || p->capacity > LFQ_CAPACITY_MAX ||
+	    !is_power_of_2(p->capacity))
+		return -EINVAL;
+	if (p->elem_size < 1 || p->elem_size > LFQ_ELEM_MAX)
+		return -EINVAL;
+
+	stride = LFQ_STRIDE(t->slot_hdr, p->elem_size);
+	memset(info, 0, sizeof(*info));
+	info->magic = LFQ_MAGIC;
+	info->abi_version = LFQ_ABI_VERSION;
+	info->type = p->type;
+	info->flags = p->flags;
+	info->capacity = p->capacity;
+	info->elem_size = p->elem_size;
+	info->slot_stride = (u32)stride;
+	info->policy = p->policy;
+	info->desc_off = LFQ_OFF_DESC;
+	info->desc_size = PAGE_SIZE;
+	info->ring_off = LFQ_OFF_RING;
+	info->slots_off = t->slots_off;
+	/* no overflow: stride <= 65600 and capacity <= 2^30 */
+	info->ring_size = PAGE_ALIGN(t->slots_off + stride * p->capacity);
+	if (info->desc_size + info->ring_size > max_ring_bytes)
+		return -E2BIG;
+	return 0;
+}
+
+static void lfq_ring_free_pages(struct lfq_ring *ring)
+{
+	unsigned int i;
+
+	for (i = 0; i < ring->nr_pages; i++)
+		if (ring->pages[i])
+			__free_page(ring->pages[i]);
+	kvfree(ring->pages);
+}
+
+static int lfq_ring_alloc_area(struct lfq_ring *ring, u64 size)
+{
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN;
+	unsigned int i;
+
+	ring->nr_pages = size >> PAGE_SHIFT;
+	ring->pages = kvcalloc(ring->nr_pages, sizeof(*ring->pages),
+			       GFP_KERNEL_ACCOUNT);
+	if (!ring->pages)
+		return -ENOMEM;
+	for (i = 0; i < ring->nr_pages; i++) {
+		ring->pages[i] = alloc_page(gfp);
+		if (!ring->pages[i])
+			goto err_free_pages;
+		if (fatal_signal_pending(current))
+			goto err_free_pages;
+		cond_resched();
+	}
+	ring->area = vmap(ring->pages, ring->nr_pages, VM_MAP | VM_USERMAP,
+			  PAGE_KERNEL);
+	if (!ring->area)
+		goto err_free_pages;
+	return 0;
+
+err_free_pages:
+	lfq_ring_free_pages(ring);
+	return -ENOMEM;
+}
+
+/**
+ * lfq_ring_create() - create a ring for kernel use
+ * @params: ring type, capacity, element size, flags and policy, exactly as
+ *	    userspace passes them to LFQ_IOC_CREATE
+ *
+ * The memory is zeroed and charged to the current task's memory cgroup.
+ * /dev/lfq creates its rings with this function too.
+ *
+ * Context: process context; may sleep.
+ * Return: a ring holding one reference, to drop with lfq_ring_put(), or
+ * ERR_PTR(-EINVAL) for bad parameters, ERR_PTR(-E2BIG) if the ring would
+ * exceed the max_ring_bytes module parameter, ERR_PTR(-ENOMEM).
+ */
+struct lfq_ring *lfq_ring_create(const struct lfq_create *params)
+{
+	const struct lfq_type *t;
+	struct lfq_ring *ring;
+	struct lfq_info info;
+	unsigned int dir;
+	int ret;
+
+	ret = lfq_layout(params, &info);
+	if (ret)
+		return ERR_PTR(ret);
+	t = lfq_type(info.type);
+
+	ring = kzalloc(sizeof(*ring), GFP_KERNEL_ACCOUNT);
+	if (!ring)
+		return ERR_PTR(-ENOMEM);
+	ret = lfq_ring_alloc_area(ring, info.desc_size + info.ring_size);
+	if (ret) {
+		kfree(ring);
+		return ERR_PTR(ret);
+	}
+	kref_init(&ring->ref);
+	ring->info = info;
+	ring->desc = ring->area;
+	ring->desc->info = info;
+	ring->hdr = ring->area + info.desc_size;
+	ring->slots = ring->hdr + info.slots_off;
+	ring->mask = info.capacity - 1;
+	ring->stride = info.slot_stride;
+	ring->elem_size = info.elem_size;
+	ring->capacity = info.capacity;
+	for (dir = 0; dir < LFQ_NR_WAIT; dir++) {
+		ring->wait[dir] = ring->hdr + t->wait_off[dir];
+		init_waitqueue_head(&ring->wq[dir]);
+	}
+	t->init(ring);
+	return ring;
+}
+EXPORT_SYMBOL_NS_GPL(lfq_ring_create, LFQ);
+
+static void lfq_ring_release(struct kref *ref)
+{
+	struct lfq_ring *ring = container_of(ref, struct lfq_ring, ref);
+
+	vunmap(ring->area);
+	lfq_ring_free_pages(ring);
+	kfree(ring);
+}
+
+/**
+ * lfq_ring_put() - drop a reference to a ring
+ * @ring: a ring from lfq_ring_create() or lfq_ring_get_fd()
+ *
+ * The ring is destroyed when its last reference goes: the last ring fd,
+ * mapping or kernel user. Nothing may sleep in the ring or be about to
+ * wake it when the caller drops its last reference.
+ *
+ * Context: process context; may sleep.
+ */
+void lfq_ring_put(struct lfq_ring *ring)
+{
+	kref_put(&ring->ref, lfq_ring_release);
+}
+EXPORT_SYMBOL_NS_GPL(lfq_ring_put, LFQ);
+
+/**
+ * lfq_ring_get_fd() - take a reference to the ring behind a ring fd
+ * @fd: a file descriptor of the current task, from LFQ_IOC_CREATE
+ *
+ * Lets kernel code attach to a ring that userspace created and maps. The
+ * ring stays alive until lfq_ring_put(), even if userspace closes the fd.
+ *
+ * Context: process context of the task that owns @fd.
+ * Return: the ring, ERR_PTR(-EBADF) if @fd is not open, ERR_PTR(-EINVAL)
+ * if it is not an lfq ring fd.
+ */
+struct lfq_ring *lfq_ring_get_fd(int fd)
+{
+	struct lfq_ring *ring;
+	struct fd f = fdget(fd);
+
+	if (!f.file)
+		return ERR_PTR(-EBADF);
+	if (f.file->f_op != &lfq_ring_fops) {
+		fdput(f);
+		return ERR_PTR(-EINVAL);
+	}
+	ring = f.file->private_data;
+	kref_get(&ring->ref);
+	fdput(f);
+	return ring;
+}
+EXPORT_SYMBOL_NS_GPL(lfq_ring_get_fd, LFQ);
+
+/**
+ * lfq_ring_info() - geometry of a ring
+ * @ring: the ring
+ *
+ * Context: any context.
+ * Return: the kernel's own copy of the ring's geometry, as LFQ_IOC_INFO
+ * reports it; userspace cannot change it.
+ */
+const struct lfq_info *lfq_ring_info(const struct lfq_ring *ring)
+{
+	return &ring->info;
+}
+EXPORT_SYMBOL_NS_GPL(lfq_ring_info, LFQ);
+
+/**
+ * lfq_ring_errors() - how often the kernel found the ring corrupt
+ * @ring: the ring
+ *
+ * Context: any context.
+ * Return: the error counter, also visible to userspace in the descriptor
+ * (struct lfq_desc.errors) and in fdinfo.
+ */
+u64 lfq_ring_errors(const struct lfq_ring *ring)
+{
+	return atomic64_read((atomic64_t *)&ring->desc->errors);
+}
+EXPORT_SYMBOL_NS_GPL(lfq_ring_errors, LFQ);
+
+/* The ring's words hold values no correct ring can hold. */
+int lfq_ring_corrupt(struct lfq_ring *ring)
+{
+	/* desc is read-only for userspace: only the kernel writes errors */
+	atomic64_inc((atomic64_t *)&ring->desc->errors);
+	return -EIO;
+}
+
+__poll_t lfq_ring_poll_mask(struct lfq_ring *ring)
+{
+	return lfq_type(ring->info.type)->poll(ring);
+}
+
+void lfq_ring_show(struct seq_file *m, struct lfq_ring *ring)
+{
+	const struct lfq_type *t = lfq_type(ring->info.type);
+
+	seq_printf(m, "lfq-type:\t%s\n", t->name);
+	seq_printf(m, "lfq-capacity:\t%u\n", ring->capacity);
+	seq_printf(m, "lfq-elem-size:\t%u\n", ring->elem_size);
+	seq_printf(m, "lfq-slot-stride:\t%u\n", ring->stride);
+	t->show(m, ring);
+	seq_printf(m, "lfq-waiters:\t%u %u\n",
+		   READ_ONCE(ring->wait[LFQ_NOT_EMPTY]->waiters),
+		   READ_ONCE(ring->wait[LFQ_NOT_FULL]->waiters));
+	seq_printf(m, "lfq-errors:\t%llu\n", lfq_ring_errors(ring));
+}
+
+static bool lfq_would_block(int ret)
+{
+	return ret == -ENOSPC || ret == -EAGAIN;
+}
+
+/* A signal, or kthread_stop() for a kernel thread, ends a wait early. */
+static bool lfq_wait_interrupted(void)
+{
+	if (signal_pending(current))
+		return true;
+	return (current->flags & PF_KTHREAD) && kthread_should_stop();
+}
+
+/*
+ * The blocking core: call try_op until it stops reporting full/empty
+ * (-ENOSPC/-EAGAIN) or lost races (-EBUSY). Spin LFQ_SPIN_LIMIT times,
+ * then announce ourselves in wait[dir].waiters (the need-wakeup flag),
+ * try once more and sleep on wq[dir]. Lost races never sleep: another
+ * thread made progress, so we reschedule and retry. Userspace owns the
+ * words: every pass is bounded, and a waker that never comes costs at
+ * most the caller's timeout, never an unkillable sleep.
+ */
+int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
+	       void *arg, long timeout)
+{
+	struct lfq_wait *w = ring->wait[dir];
+	unsigned int spins = 0;
+	DEFINE_WAIT(wait);
+	int ret;
+
+	for (;;) {
+		ret = try_op(ring, arg);
+		if (!lfq_would_block(ret) && ret != -EBUSY)
+			return ret;
+		if (spins < LFQ_SPIN_LIMIT) {
+			spins++;
+			cpu_relax();
+			continue;
+		}
+		if (!timeout)
+			return -ETIMEDOUT;
+		if (lfq_wait_interrupted())
+			return -EINTR;
+		if (ret == -EBUSY) {
+			schedule_timeout_interruptible(1);
+			if (timeout != MAX_SCHEDULE_TIMEOUT)
+				timeout--;
+			continue;
+		}
+
+		atomic_inc((atomic_t *)&w->waiters);
+		prepare_to_wait(&ring->wq[dir], &wait, TASK_INTERRUPTIBLE);
+		/* W1: pairs with W2 in lfq_wake(), kmod/ring.c and user/ring.c */
+		smp_mb();
+		ret = try_op(ring, arg);
+		if (lfq_would_block(ret) && !lfq_wait_interrupted())
+			timeout = schedule_timeout(timeout);
+		finish_wait(&ring->wq[dir], &wait);
+		atomic_dec((atomic_t *)&w->waiters);
+		if (!lfq_would_block(ret) && ret != -EBUSY)
+			return ret;
+	}
+}
+
+/*
+ * Wake the sleepers of wait[dir] after making progress in that direction:
+ * kernel waiters, and user waiters sleeping in poll() on the ring fd.
+ * Costs one full barrier and one load when nobody sleeps.
+ */
+void lfq_wake(struct lfq_ring *ring, unsigned int dir)
+{
+	/* W2: pairs with W1 in __lfq_wait(), kmod/ring.c and user/ring.c */
+	smp_mb();
+	if (likely(!READ_ONCE(ring->wait[dir]->waiters)))
+		return;
+	wake_up_interruptible_all(&ring->wq[dir]);
+}

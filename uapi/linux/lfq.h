@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * lfq: bounded lock-free rings shared by the kernel and userspace.
+ *
+ * This header is the whole ABI: ioctls, ring types, and the layout of the
+ * memory that /dev/lfq ring fds map. It holds no logic. Both lfq.ko and
+ * liblfq compile against it and pin every offset with static asserts.
+ *
+ * Device model
+ *   /dev/lfq only creates: LFQ_IOC_CREATE returns a new ring fd
+ *   (close-on-exec). On a ring fd: LFQ_IOC_INFO, LFQ_IOC_WAKE, mmap of the
+ *   two regions below, poll/epoll, and /proc/<pid>/fdinfo.
+ *
+ * Regions (mmap offsets are cookies, as in io_uring)
+ *   LFQ_OFF_DESC  one page, read-only: struct lfq_desc (geometry + counters
+ *                 the kernel writes). Magic and ABI version at offset 0.
+ *   LFQ_OFF_RING  read-write, info.ring_size bytes: the ring header
+ *                 (positions and wait words, each owner on its own 64-byte
+ *                 line) followed at info.slots_off by capacity slots of
+ *                 info.slot_stride bytes.
+ *   A memfd ring from liblfq has the same two regions at file offsets
+ *   0 and info.desc_size, and says so in the descriptor's *_off fields.
+ *
+ * Slots
+ *   slot_stride = LFQ_STRIDE(slot header, elem_size): the ring's slot header
+ *   plus the element, rounded up to a multiple of 64 bytes, so a slot never
+ *   shares a cache line with its neighbour. Elements are 1..LFQ_ELEM_MAX bytes
+ *   and start 8-byte aligned right after the slot header.
+ *
+ * Positions
+ *   All positions are 64-bit and free-running; the slot of position p is
+ *   p & (capacity - 1). Positions are compared by signed difference, so they
+ *   never need to be reset (2^63 operations would take centuries).
+ *
+ * Verbs
+ *   try_  one attempt that never sleeps; _burst up to n items;
+ *   push/pop for the queues. Errors are negative errno values:
+ *   -ENOSPC full, -EAGAIN empty, -ETIMEDOUT, -EINTR, -EINVAL, -E2BIG,
+ *   -EIO (the shared memory holds values no correct ring can hold).
+ */
+#ifndef _UAPI_LINUX_LFQ_H
+#define _UAPI_LINUX_LFQ_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define LFQ_MAGIC		0x2151464cU	/* "LFQ!" in little-endian memory */
+#define LFQ_ABI_VERSION		1U
+
+#define LFQ_CACHELINE		64U
+#define LFQ_ELEM_MAX		65536U		/* bytes per element */
+#define LFQ_CAPACITY_MAX	(1U << 30)	/* slots; also limited by max_ring_bytes */
+
+/* Stride of a slot: its header plus the element, in whole cache lines. */
+#define LFQ_STRIDE(hdr, elem) \
+	((((hdr) + (elem)) + LFQ_CACHELINE - 1) & ~(__u64)(LFQ_CACHELINE - 1))
+
+/* Ring types (struct lfq_create.type). */
+#define LFQ_RING_VYUKOV		1U	/* bounded MPMC, per-slot sequence */
+
+/* Creation flags (struct lfq_create.flags): none defined yet. */
+#define LFQ_F_ALL		0U
+
+/* mmap offsets of the regions of a ring fd. */
+#define LFQ_OFF_DESC		0x00000000ULL
+#define LFQ_OFF_RING		0x10000000ULL
+
+/* LFQ_IOC_WAKE argument and poll directions. */
+#define LFQ_WAKE_NOT_EMPTY	(1U << 0)	/* wake consumers: items were pushed */
+#define LFQ_WAKE_NOT_FULL	(1U << 1)	/* wake producers: space was freed */
+#define LFQ_WAKE_ALL		(LFQ_WAKE_NOT_EMPTY | LFQ_WAKE_NOT_FULL)
+
+/**
+ * struct lfq_create - LFQ_IOC_CREATE argument
+ * @type:	(in) LFQ_RING_*
+ * @flags:	(in) LFQ_F_*; must be zero today
+ * @capacity:	(in) slots, a power of two, 2..LFQ_CAPACITY_MAX
+ * @elem_size:	(in) bytes per element, 1..LFQ_ELEM_MAX
+ * @policy:	(in) ring-specific policy; 0 for LFQ_RING_VYUKOV
+ * @__pad:	must be zero
+ * @__resv:	must be zero
+ */
+struct lfq_create {
+	__u32 type;
+	__u32 flags;
+	__u32 capacity;
+	__u32 elem_size;
+	__u32 policy;
+	__u32 __pad;
+	__u64 __resv[3];
+};
+
+/**
+ * struct lfq_info - geometry of a ring (LFQ_IOC_INFO, and offset 0 of the
+ * descriptor region)
+ * @magic:	(out) LFQ_MAGIC
+ * @abi_version:(out) LFQ_ABI_VERSION
+ * @type:	(out) LFQ_RING_*
+ * @flags:	(out) creation flags
+ * @capacity:	(out) slots
+ * @elem_size:	(out) bytes per element
+ * @slot_stride:(out) bytes from one slot to the next, see LFQ_STRIDE()
+ * @policy:	(out) creation policy
+ * @desc_off:	(out) mmap offset of the descriptor region
+ * @desc_size:	(out) its length in bytes
+ * @ring_off:	(out) mmap offset of the ring region
+ * @ring_size:	(out) its length in bytes
+ * @slots_off:	(out) offset of slot 0 inside the ring region
+ * @__resv:	zero
+ */
+struct lfq_info {
+	__u32 magic;
+	__u32 abi_version;
+	__u32 type;
+	__u32 flags;
+	__u32 capacity;
+	__u32 elem_size;
+	__u32 slot_stride;
+	__u32 policy;
+	__u64 desc_off;
+	__u64 desc_size;
+	__u64 ring_off;
+	__u64 ring_size;
+	__u64 slots_off;
+	__u64 __resv[3];
+};
+
+/**
+ * struct lfq_desc - the read-only descriptor region
+ * @info:	geometry, as LFQ_IOC_INFO returns it
+ * @__resv0:	zero
+ * @errors:	times the kernel found the ring's shared words corrupt
+ *		(written by the kernel only; always 0 without the module)
+ * @__resv1:	zero
+ */
+struct lfq_desc {
+	struct lfq_info info;
+	__u64 __resv0[4];
+	__u64 errors;
+	__u64 __resv1[7];
+};
+
+/**
+ * struct lfq_wait - one wait condition, on its own cache line
+ * @waiters:	number of sleepers on this condition: the need-wakeup flag.
+ *		A waker that finds it zero makes no syscall.
+ * @futex:	bumped by every wake; the futex word of heap and memfd rings
+ * @__pad:	zero
+ */
+struct lfq_wait {
+	__u32 waiters;
+	__u32 futex;
+	__u32 __pad[14];
+};
+
+/**
+ * struct lfq_vyukov_hdr - head of the ring region of LFQ_RING_VYUKOV
+ * @head:	next position to push; written by producers only
+ * @tail:	next position to pop; written by consumers only
+ * @not_empty:	consumers sleeping until an item is pushed
+ * @not_full:	producers sleeping until a slot is freed
+ *
+ * Slots follow at LFQ_VYUKOV_SLOTS_OFF. Each slot starts with a __u64
+ * sequence (the slot header) and holds the element from byte 8:
+ * the slot of position p is free for p when seq == p, holds the item of p
+ * when seq == p + 1, and is free for p + capacity once the item is popped.
+ */
+struct lfq_vyukov_hdr {
+	__u64 head;
+	__u64 __pad_head[7];
+	__u64 tail;
+	__u64 __pad_tail[7];
+	struct lfq_wait not_empty;
+	struct lfq_wait not_full;
+};
+
+#define LFQ_VYUKOV_SLOT_HDR	8U
+#define LFQ_VYUKOV_SLOTS_OFF	256U
+
+#define LFQ_IOC_MAGIC		0xB8
+/* On /dev/lfq: returns a new ring fd. */
+#define LFQ_IOC_CREATE		_IOW(LFQ_IOC_MAGIC, 0x01, struct lfq_create)
+/* On a ring fd. */
+#define LFQ_IOC_INFO		_IOR(LFQ_IOC_MAGIC, 0x02, struct lfq_info)
+#define LFQ_IOC_WAKE		_IO(LFQ_IOC_MAGIC, 0x03)	/* arg: LFQ_WAKE_* */
+
+#endif /* _UAPI_LINUX_LFQ_H */

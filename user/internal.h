@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * liblfq internals: the ring handle and the wait/wake core, twin of
+ * kmod/internal.h. The ring files (user/<ring>.c) see only this.
+ */
+#ifndef LFQ_USER_INTERNAL_H
+#define LFQ_USER_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "barrier.h"
+#include "lfq.h"
+
+/* Kernel type names, so that the twin files read the same. */
+typedef uint8_t u8;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+/* Wait directions: index into ring->wait[], bit (1 << dir) in LFQ_WAKE_*. */
+enum {
+	LFQ_NOT_EMPTY,
+	LFQ_NOT_FULL,
+	LFQ_NR_WAIT,
+};
+
+/* A try operation gives up after this many lost races or stale positions. */
+#define LFQ_TRY_RETRIES		64
+/* A blocking operation retries this many times before it sleeps. */
+#define LFQ_SPIN_LIMIT		128
+
+struct lfq_ring {
+	/* Read by every operation: geometry and the shared words. */
+	void *hdr;			/* ring region: struct lfq_<type>_hdr */
+	u8 *slots;			/* slot 0 */
+	u64 mask;			/* capacity - 1 */
+	u32 stride;			/* bytes per slot */
+	u32 elem_size;
+	u32 capacity;
+	struct lfq_wait *wait[LFQ_NR_WAIT];
+
+	/* Backend. */
+	enum lfq_mem mem;		/* LFQ_MEM_*, or -1 for caller memory */
+	int fd;				/* memfd or ring fd, -1 otherwise */
+	int futex_flags;		/* FUTEX_PRIVATE_FLAG for heap rings */
+	void *map;			/* heap: desc + ring; fds: desc */
+	size_t map_size;
+	bool free_map;			/* map came from posix_memalign() */
+	void *ring_map;			/* fds: the ring region */
+	struct lfq_info info;		/* validated copy */
+	atomic_ulong errors;		/* corruption seen by this process */
+};
+
+static inline void *lfq_slot(const struct lfq_ring *ring, u64 pos)
+{
+	return ring->slots + (pos & ring->mask) * ring->stride;
+}
+
+typedef int (*lfq_try_fn)(struct lfq_ring *ring, void *arg);
+
+int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
+	       void *arg, int timeout_ms);
+void lfq_wake(struct lfq_ring *ring, unsigned int dir);
+int lfq_ring_corrupt(struct lfq_ring *ring);
+
+/* Per-type hooks for ring.c. */
+void lfq_vyukov_init(struct lfq_ring *ring);
+
+#endif /* LFQ_USER_INTERNAL_H */

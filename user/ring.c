@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * liblfq ring objects: layout, the heap/caller/memfd/dev backends, and the
+ * wait/wake core. Twin of kmod/ring.c; the layout rules are the same and
+ * are checked against each other in the VM tests.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ABI pins: the same offsets are BUILD_BUG_ON()ed in kmod/ring.c. */
+_Static_assert(sizeof(struct lfq_create) == 48, "lfq_create");
+_Static_assert(sizeof(struct lfq_info) == 96, "lfq_info");
+_Static_assert(offsetof(struct lfq_info, desc_off) == 32, "info.desc_off");
+_Static_assert(offsetof(struct lfq_info, slots_off) == 64, "info.slots_off");
+_Static_assert(offsetof(struct lfq_desc, errors) == 128, "desc.errors");
+_Static_assert(sizeof(struct lfq_desc) == 192, "lfq_desc");
+_Static_assert(sizeof(struct lfq_wait) == LFQ_CACHELINE, "lfq_wait");
+_Static_assert(offsetof(struct lfq_vyukov_hdr, tail) == 64, "vyukov.tail");
+_Static_assert(offsetof(struct lfq_vyukov_hdr, not_empty) == 128,
+	       "vyukov.not_empty");
+_Static_assert(offsetof(struct lfq_vyukov_hdr, not_full) == 192,
+	       "vyukov.not_full");
+_Static_assert(sizeof(struct lfq_vyukov_hdr) == LFQ_VYUKOV_SLOTS_OFF,
+	       "vyukov slots follow the header");
+
+/* What differs between ring types, for layout and waiting. */
+struct lfq_type {
+	u32 slot_hdr;			/* bytes before the element in a slot */
+	u32 slots_off;			/* slot 0, from the ring region start */
+	u32 wait_off[LFQ_NR_WAIT];	/* struct lfq_wait in the header */
+	u32 nr_policies;		/* valid policies are 0..nr_policies-1 */
+	void (*init)(struct lfq_ring *ring);
+};
+
+static const struct lfq_type lfq_types[] = {
+	[LFQ_RING_VYUKOV] = {
+		.slot_hdr	= LFQ_VYUKOV_SLOT_HDR,
+		.slots_off	= LFQ_VYUKOV_SLOTS_OFF,
+		.wait_off	= {
+			[LFQ_NOT_EMPTY]	= offsetof(struct lfq_vyukov_hdr, not_empty),
+			[LFQ_NOT_FULL]	= offsetof(struct lfq_vyukov_hdr, not_full),
+		},
+		.nr_policies	= 1,
+		.init		= lfq_vyukov_init,
+	},
+};
+
+static const struct lfq_type *lfq_type(u32 type)
+{
+	if (type >= sizeof(lfq_types) / sizeof(lfq_types[0]) ||
+	    !lfq_types[type].init)
+		return NULL;
+	return &lfq_types[type];
+}
+
+static u64 page_align(u64 n, u64 page)
+{
+	return (n + page - 1) & ~(page - 1);
+}
+
+/*
+ * Check creation parameters and compute the geometry, exactly as
+ * lfq_layout() in kmod/ring.c does with the kernel's PAGE_SIZE.
+ */
+static int lfq_layout(const struct lfq_create *p, struct lfq_info *info,
+		      u64 page)
+{
+	const struct lfq_type *t = lfq_type(p->type);
+	u64 stride;
+
+	if (!t || p->flags & ~LFQ_F_ALL || p->__pad || p->__resv[0] ||
+	    p->__resv[1] || p->__resv[2] || p->policy >= t->nr_policies)
+		return -EINVAL;
+	if (p->capacity < 2 || p->capacity > LFQ_CAPACITY_MAX ||
+	    p->capacity & (p->capacity - 1))
+		return -EINVAL;
+	if (p->elem_size < 1 || p->elem_size > LFQ_ELEM_MAX)
+		return -EINVAL;
+
+	stride = LFQ_STRIDE(t->slot_hdr, p->elem_size);
+	memset(info, 0, sizeof(*info));
+	info->magic = LFQ_MAGIC;
+	info->abi_version = LFQ_ABI_VERSION;
+	info->type = p->type;
+	info->flags = p->flags;
+	info->capacity = p->capacity;
+	info->elem_size = p->elem_size;
+	info->slot_stride = (u32)stride;
+	info->policy = p->policy;
+	info->desc_size = page;
+	info->slots_off = t->slots_off;
+	info->ring_size = page_align(t->slots_off + stride * p->capacity, page);
+	return 0;
+}
+
+static u64 page_size(void)
+{
+	return (u64)sysconf(_SC_PAGESIZE);
+}
+
+/* Recompute the layout from what a peer says and insist that it agrees. */
+static int lfq_check_info(const struct lfq_info *info, u64 page)
+{
+	struct lfq_create p = {
+		.type = info->type, .flags = info->flags,
+		.capacity = info->capacity, .elem_size = info->elem_size,
+		.policy = info->policy,
+	};
+	struct lfq_info want;
+
+	if (info->magic != LFQ_MAGIC || info->abi_version != LFQ_ABI_VERSION)
+		return -EPROTO;
+	if (lfq_layout(&p, &want, page))
+		return -EPROTO;
+	if (info->slot_stride != want.slot_stride ||
+	    info->desc_size != want.desc_size ||
+	    info->ring_size != want.ring_size ||
+	    info->slots_off != want.slots_off)
+		return -EPROTO;
+	return 0;
+}
+
+/* Point the handle at a mapped descriptor and ring region. */
+static struct lfq_ring *lfq_ring_alloc(const struct lfq_info *info,
+				       void *ring_region, enum lfq_mem mem,
+				       int fd)
+{
+	const struct lfq_type *t = lfq_type(info->type);
+	struct lfq_ring *ring = calloc(1, sizeof(*ring));
+	unsigned int dir;
+
+	if (!ring)
+		return NULL;
+	ring->hdr = ring_region;
+	ring->slots = (u8 *)ring_region + info->slots_off;
+	ring->mask = info->capacity - 1;
+	ring->stride = info->slot_stride;
+	ring->elem_size = info->elem_size;
+	ring->capacity = info->capacity;
+	for (dir = 0; dir < LFQ_NR_WAIT; dir++)
+		ring->wait[dir] = (struct lfq_wait *)((u8 *)ring_region +
+						      t->wait_off[dir]);
+	ring->mem = mem;
+	ring->fd = fd;
+	ring->futex_flags = mem == LFQ_MEM_HEAP ? FUTEX_PRIVATE_FLAG : 0;
+	ring->info = *info;
+	return ring;
+}
+
+/* Lay out a new ring in zeroed memory: descriptor, then ring region. */
+static void lfq_ring_format(struct lfq_ring *ring, struct lfq_desc *desc)
+{
+	desc->info = ring->info;
+	lfq_type(ring->info.type)->init(ring);
+}
+
+ssize_t lfq_ring_mem_size(const struct lfq_create *params)
+{
+	struct lfq_info info;
+	int ret = lfq_layout(params, &info, page_size());
+
+	if (ret)
+		return ret;
+	return (ssize_t)(info.desc_size + info.ring_size);
+}
+
+static int lfq_ring_create_heap(struct lfq_ring **ringp, struct lfq_info *info)
+{
+	size_t size = info->desc_size + info->ring_size;
+	struct lfq_ring *ring;
+	void *mem;
+
+	if (posix_memalign(&mem, info->desc_size, size))
+		return -ENOMEM;
+	memset(mem, 0, size);
+	info->ring_off = info->desc_size;
+	ring = lfq_ring_alloc(info, (u8 *)mem + info->desc_size, LFQ_MEM_HEAP,
+			      -1);
+	if (!ring) {
+		free(mem);
+		return -ENOMEM;
+	}
+	ring->map = mem;
+	ring->map_size = size;
+	ring->free_map = true;
+	lfq_ring_format(ring, mem);
+	*ringp = ring;
+	return 0;
+}
+
+/* Map a memfd ring: one shared mapping of descriptor + ring region. */
+static int lfq_ring_map_memfd(struct lfq_ring **ringp,
+			      const struct lfq_info *info, int fd)
+{
+	size_t size = info->desc_size + info->ring_size;
+	struct lfq_ring *ring;
+	void *mem;
+
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	ring = lfq_ring_alloc(info, (u8 *)mem + info->desc_size,
+			      LFQ_MEM_MEMFD, fd);
+	if (!ring) {
+		munmap(mem, size);
+		return -ENOMEM;
+	}
+	ring->map = mem;
+	ring->map_size = size;
+	*ringp = ring;
+	return 0;
+}
+
+static int lfq_ring_create_memfd(struct lfq_ring **ringp,
+				 struct lfq_info *info)
+{
+	off_t size = (off_t)(info->desc_size + info->ring_size);
+	int fd, ret;
+
+	fd = memfd_create("lfq", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	/* A fixed size: a peer cannot shrink it under our mapping (SIGBUS). */
+	if (ftruncate(fd, size) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) {
+		ret = -errno;
+		goto err_close_fd;
+	}
+	info->desc_off = 0;
+	info->ring_off = info->desc_size;
+	ret = lfq_ring_map_memfd(ringp, info, fd);
+	if (ret)
+		goto err_close_fd;
+	lfq_ring_format(*ringp, (*ringp)->map);
+	return 0;
+
+err_close_fd:
+	close(fd);
+	return ret;
+}
+
+/* Map a /dev/lfq ring fd: the descriptor read-only, the ring read-write. */
+static int lfq_ring_map_dev(struct lfq_ring **ringp,
+			    const struct lfq_info *info, int fd)
+{
+	struct lfq_ring *ring;
+	void *desc, *region;
+	int ret;
+
+	desc = mmap(NULL, info->desc_size, PROT_READ, MAP_SHARED, fd,
+		    (off_t)info->desc_off);
+	if (desc == MAP_FAILED)
+		return -errno;
+	region = mmap(NULL, info->ring_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, fd, (off_t)info->ring_off);
+	if (region == MAP_FAILED) {
+		ret = -errno;
+		goto err_unmap_desc;
+	}
+	ring = lfq_ring_alloc(info, region, LFQ_MEM_DEV, fd);
+	if (!ring) {
+		ret = -ENOMEM;
+		goto err_unmap_ring;
+	}
+	ring->map = desc;
+	ring->map_size = info->desc_size;
+	ring->ring_map = region;
+	*ringp = ring;
+	return 0;
+
+err_unmap_ring:
+	munmap(region, info->ring_size);
+err_unmap_desc:
+	munmap(desc, info->desc_size);
+	return ret;
+}
+
+/* Attach to fd, which this function owns from now on. */
+static int lfq_ring_attach_owned(struct lfq_ring **ringp, int fd)
+{
+	struct lfq_info info;
+	struct stat st;
+	int ret;
+
+	if (ioctl(fd, LFQ_IOC_INFO, &info) == 0) {
+		ret = lfq_check_info(&info, page_size());
+		if (!ret)
+			ret = lfq_ring_map_dev(ringp, &info, fd);
+	} else if (errno == ENOTTY) {
+		/* not a ring fd: a memfd ring, described by its first page */
+		ret = -EPROTO;
+		if (fstat(fd, &st) == 0 && (u64)st.st_size >= sizeof(info) &&
+		    pread(fd, &info, sizeof(info), 0) == sizeof(info) &&
+		    (ret = lfq_check_info(&info, page_size())) == 0 &&
+		    (u64)st.st_size >= info.desc_size + info.ring_size &&
+		    info.desc_off == 0 && info.ring_off == info.desc_size)
+			ret = lfq_ring_map_memfd(ringp, &info, fd);
+	} else {
+		ret = -errno;
+	}
+	if (ret)
+		close(fd);
+	return ret;
+}
+
+int lfq_ring_create(struct lfq_ring **ringp, const struct lfq_create *params,
+		    enum lfq_mem mem)
+{
+	struct lfq_info info;
+	int ret, dev, fd;
+
+	if (!ringp || !params)
+		return -EINVAL;
+	ret = lfq_layout(params, &info, page_size());
+	if (ret)
+		return ret;
+	switch (mem) {
+	case LFQ_MEM_HEAP:
+		return lfq_ring_create_heap(ringp, &info);
+	case LFQ_MEM_MEMFD:
+		return lfq_ring_create_memfd(ringp, &info);
+	case LFQ_MEM_DEV:
+		dev = open("/dev/lfq", O_RDWR | O_CLOEXEC);
+		if (dev < 0)
+			return -errno;
+		fd = ioctl(dev, LFQ_IOC_CREATE, params);
+		ret = fd < 0 ? -errno : 0;
+		close(dev);
+		return ret ? ret : lfq_ring_attach_owned(ringp, fd);
+	}
+	return -EINVAL;
+}
+
+int lfq_ring_create_mem(struct lfq_ring **ringp,
+			const struct lfq_create *params, void *mem, size_t size)
+{
+	struct lfq_ring *ring;
+	struct lfq_info info;
+	int ret;
+
+	if (!ringp || !params || !mem || (uintptr_t)mem % LFQ_CACHELINE)
+		return -EINVAL;
+	ret = lfq_layout(params, &info, page_size());
+	if (ret)
+		return ret;
+	if (size < info.desc_size + info.ring_size)
+		return -ENOSPC;
+	memset(mem, 0, info.desc_size + info.ring_size);
+	info.ring_off = info.desc_size;
+	/* caller memory may be shared: shared futexes, never private ones */
+	ring = lfq_ring_alloc(&info, (u8 *)mem + info.desc_size, LFQ_MEM_HEAP,
+			      -1);
+	if (!ring)
+		return -ENOMEM;
+	ring->futex_flags = 0;
+	ring->map = mem;
+	lfq_ring_format(ring, mem);
+	*ringp = ring;
+	return 0;
+}
+
+int lfq_ring_attach(struct lfq_ring **ringp, int fd)
+{
+	int own;
+
+	if (!ringp)
+		return -EINVAL;
+	own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (own < 0)
+		return -errno;
+	return lfq_ring_attach_owned(ringp, own);
+}
+
+int lfq_ring_fd(const struct lfq_ring *ring)
+{
+	return ring->fd;
+}
+
+const struct lfq_info *lfq_ring_info(const struct lfq_ring *ring)
+{
+	return &ring->info;
+}
+
+uint64_t lfq_ring_errors(const struct lfq_ring *ring)
+{
+	const struct lfq_desc *desc = ring->map;
+	u64 errors = atomic_load(&ring->errors);
+
+	if (ring->mem == LFQ_MEM_DEV)
+		errors += READ_ONCE(desc->errors);
+	return errors;
+}
+
+void lfq_ring_destroy(struct lfq_ring *ring)
+{
+	if (!ring)
+		return;
+	switch (ring->mem) {
+	case LFQ_MEM_HEAP:
+		/* caller memory is the caller's to free */
+		if (ring->free_map)
+			free(ring->map);
+		break;
+	case LFQ_MEM_DEV:
+		munmap(ring->ring_map, ring->info.ring_size);
+		/* fall through */
+	case LFQ_MEM_MEMFD:
+		munmap(ring->map, ring->map_size);
+		close(ring->fd);
+		break;
+	}
+	free(ring);
+}
+
+/* The ring's words hold values no correct ring can hold. */
+int lfq_ring_corrupt(struct lfq_ring *ring)
+{
+	atomic_fetch_add(&ring->errors, 1);
+	return -EIO;
+}
+
+static long futex(u32 *uaddr, int op, u32 val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
+}
+
+/* Milliseconds left until deadline, 0 when passed; -1 without a deadline. */
+static int time_left_ms(const struct timespec *deadline, int timeout_ms)
+{
+	struct timespec now;
+	long long ms;
+
+	if (timeout_ms < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (int)(ms > INT_MAX ? INT_MAX : ms) : 0;
+}
+
+/*
+ * Sleep until woken or timed out: in poll() on a ring fd, where the kernel
+ * side and other processes wake us through the wait queue; on the futex
+ * otherwise. 0 to try again, or -ETIMEDOUT.
+ */
+static int lfq_sleep(struct lfq_ring *ring, unsigned int dir, u32 seq,
+		     int left_ms)
+{
+	struct pollfd pfd = {
+		.fd = ring->fd,
+		.events = dir == LFQ_NOT_EMPTY ? POLLIN : POLLOUT,
+	};
+	struct timespec ts = {
+		.tv_sec = left_ms / 1000,
+		.tv_nsec = (left_ms % 1000) * 1000000L,
+	};
+
+	if (ring->mem == LFQ_MEM_DEV) {
+		if (poll(&pfd, 1, left_ms) == 0)
+			return -ETIMEDOUT;
+		return 0;
+	}
+	if (futex(&ring->wait[dir]->futex, FUTEX_WAIT | ring->futex_flags, seq,
+		  left_ms < 0 ? NULL : &ts) && errno == ETIMEDOUT)
+		return -ETIMEDOUT;
+	return 0;		/* woken, value changed, or signal */
+}
+
+static bool lfq_would_block(int ret)
+{
+	return ret == -ENOSPC || ret == -EAGAIN;
+}
+
+/*
+ * The blocking core: call try_op until it stops reporting full/empty
+ * (-ENOSPC/-EAGAIN) or lost races (-EBUSY). Spin LFQ_SPIN_LIMIT times,
+ * then announce ourselves in wait[dir].waiters (the need-wakeup flag),
+ * try once more and sleep. Lost races never sleep: another thread made
+ * progress, so we yield and retry.
+ */
+int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
+	       void *arg, int timeout_ms)
+{
+	struct lfq_wait *w = ring->wait[dir];
+	struct timespec deadline;
+	unsigned int spins = 0;
+	int ret, left, slept;
+	u32 seq;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	if (timeout_ms > 0) {
+		deadline.tv_sec += timeout_ms / 1000;
+		deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	for (;;) {
+		ret = try_op(ring, arg);
+		if (!lfq_would_block(ret) && ret != -EBUSY)
+			return ret;
+		if (spins < LFQ_SPIN_LIMIT) {
+			spins++;
+			cpu_relax();
+			continue;
+		}
+		left = time_left_ms(&deadline, timeout_ms);
+		if (left == 0)
+			return -ETIMEDOUT;
+		if (ret == -EBUSY) {
+			sched_yield();
+			continue;
+		}
+
+		/* F: pairs with the futex increment in lfq_wake() */
+		seq = smp_load_acquire(&w->futex);
+		atomic_add_u32(&w->waiters, 1);
+		/* W1: pairs with W2 in lfq_wake(), user/ring.c and kmod/ring.c */
+		smp_mb();
+		ret = try_op(ring, arg);
+		slept = lfq_would_block(ret) ? lfq_sleep(ring, dir, seq, left) : 0;
+		atomic_add_u32(&w->waiters, (u32)-1);
+		if (slept)
+			return slept;
+		if (!lfq_would_block(ret) && ret != -EBUSY)
+			return ret;
+	}
+}
+
+/*
+ * Wake the sleepers of wait[dir] after making progress in that direction.
+ * Costs one full barrier and one load when nobody sleeps: no syscall.
+ */
+void lfq_wake(struct lfq_ring *ring, unsigned int dir)
+{
+	struct lfq_wait *w = ring->wait[dir];
+
+	/* W2: pairs with W1 in __lfq_wait(), user/ring.c and kmod/ring.c */
+	smp_mb();
+	if (likely(!READ_ONCE(w->waiters)))
+		return;
+	if (ring->mem == LFQ_MEM_DEV) {
+		/* kernel waiters and pollers sleep on the ring's wait queue */
+		ioctl(ring->fd, LFQ_IOC_WAKE, 1U << dir);
+		return;
+	}
+	/* F: pairs with the acquire load of futex in __lfq_wait() */
+	atomic_add_u32(&w->futex, 1);
+	futex(&w->futex, FUTEX_WAKE | ring->futex_flags, INT_MAX, NULL);
+}
