@@ -26,6 +26,7 @@
  *       consumer of the previous lap has finished reading it.
  *   (B) pairs with (C): a consumer reads an element only after its
  *       producer has finished writing it.
+ *   (S) in size() orders its tail load before its head load.
  *   (W2) pairs with (W1) in __lfq_wait(), user/ring.c or kmod/ring.c: the
  *       sleeper stores waiters then loads the ring, the waker stores the
  *       ring then loads waiters. Store->load order needs a full barrier on
@@ -266,8 +267,11 @@ int lfq_vyukov_pop(struct lfq_ring *ring, void *elem, int timeout_ms)
 uint64_t lfq_vyukov_size(const struct lfq_ring *ring)
 {
 	const struct lfq_vyukov_hdr *hdr = ring->hdr;
-	/* tail first: head only grows, so the difference never undercounts */
-	u64 tail = READ_ONCE(hdr->tail);
+	/*
+	 * S: tail before head (no partner: both only grow), so the
+	 * difference never undercounts; the clamp bounds the overcount.
+	 */
+	u64 tail = smp_load_acquire(&hdr->tail);
 	s64 n = (s64)(READ_ONCE(hdr->head) - tail);
 
 	if (n < 0)
