@@ -71,5 +71,6 @@ int lfq_ring_corrupt(struct lfq_ring *ring);
 
 /* Per-type hooks for ring.c. */
 void lfq_vyukov_init(struct lfq_ring *ring);
+short lfq_vyukov_poll(struct lfq_ring *ring);
 
 #endif /* LFQ_USER_INTERNAL_H */

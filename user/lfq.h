@@ -54,6 +54,22 @@ const struct lfq_info *lfq_ring_info(const struct lfq_ring *ring);
 uint64_t lfq_ring_errors(const struct lfq_ring *ring);
 void lfq_ring_destroy(struct lfq_ring *ring);
 
+/*
+ * For event loops that sleep on lfq_ring_fd() themselves (poll, epoll) on
+ * a /dev/lfq ring: wakers skip the wake-up while nobody has announced a
+ * sleep (the need-wakeup flag), so announce first and sleep only if
+ * nothing is ready yet:
+ *
+ *	if (lfq_ring_wait_begin(ring, POLLIN) == 0)
+ *		epoll_wait(...);
+ *	lfq_ring_wait_end(ring, POLLIN);
+ *
+ * events: POLLIN (items), POLLOUT (space). wait_begin returns the events
+ * already ready, or -EINVAL.
+ */
+int lfq_ring_wait_begin(struct lfq_ring *ring, short events);
+void lfq_ring_wait_end(struct lfq_ring *ring, short events);
+
 /* Vyukov bounded MPMC queue (user/vyukov.c). */
 int lfq_vyukov_try_push(struct lfq_ring *ring, const void *elem);
 int lfq_vyukov_push(struct lfq_ring *ring, const void *elem, int timeout_ms);

@@ -45,6 +45,7 @@ struct lfq_type {
 	u32 wait_off[LFQ_NR_WAIT];	/* struct lfq_wait in the header */
 	u32 nr_policies;		/* valid policies are 0..nr_policies-1 */
 	void (*init)(struct lfq_ring *ring);
+	short (*poll)(struct lfq_ring *ring);
 };
 
 static const struct lfq_type lfq_types[] = {
@@ -57,6 +58,7 @@ static const struct lfq_type lfq_types[] = {
 		},
 		.nr_policies	= 1,
 		.init		= lfq_vyukov_init,
+		.poll		= lfq_vyukov_poll,
 	},
 };
 
@@ -457,6 +459,12 @@ static int time_left_ms(const struct timespec *deadline, int timeout_ms)
  * Sleep until woken or timed out: in poll() on a ring fd, where the kernel
  * side and other processes wake us through the wait queue; on the futex
  * otherwise. 0 to try again, or -ETIMEDOUT.
+ *
+ * poll() registers on the wait queue after our recheck of the ring, unlike
+ * the futex (whose value was read at F, before it). That is still safe:
+ * poll() looks at the ring again (lfq_ring_poll() in kmod/dev.c) after
+ * registering, and the wait-queue lock orders that look after any wake-up
+ * that came before the registration.
  */
 static int lfq_sleep(struct lfq_ring *ring, unsigned int dir, u32 seq,
 		     int left_ms)
@@ -469,10 +477,14 @@ static int lfq_sleep(struct lfq_ring *ring, unsigned int dir, u32 seq,
 		.tv_sec = left_ms / 1000,
 		.tv_nsec = (left_ms % 1000) * 1000000L,
 	};
+	int ret;
 
 	if (ring->mem == LFQ_MEM_DEV) {
-		if (poll(&pfd, 1, left_ms) == 0)
+		ret = poll(&pfd, 1, left_ms);
+		if (ret == 0)
 			return -ETIMEDOUT;
+		if (ret < 0 && errno != EINTR)
+			return -errno;
 		return 0;
 	}
 	if (futex(&ring->wait[dir]->futex, FUTEX_WAIT | ring->futex_flags, seq,
@@ -563,4 +575,37 @@ void lfq_wake(struct lfq_ring *ring, unsigned int dir)
 	/* F: pairs with the acquire load of futex in __lfq_wait() */
 	atomic_add_u32(&w->futex, 1);
 	futex(&w->futex, FUTEX_WAKE | ring->futex_flags, INT_MAX, NULL);
+}
+
+static int lfq_wait_dirs(short events)
+{
+	if (!events || events & ~(POLLIN | POLLOUT))
+		return -EINVAL;
+	return (events & POLLIN ? 1U << LFQ_NOT_EMPTY : 0) |
+	       (events & POLLOUT ? 1U << LFQ_NOT_FULL : 0);
+}
+
+int lfq_ring_wait_begin(struct lfq_ring *ring, short events)
+{
+	int dirs = lfq_wait_dirs(events);
+	unsigned int dir;
+
+	if (dirs < 0)
+		return dirs;
+	for (dir = 0; dir < LFQ_NR_WAIT; dir++)
+		if (dirs & (1U << dir))
+			atomic_add_u32(&ring->wait[dir]->waiters, 1);
+	/* W1: pairs with W2 in lfq_wake(), user/ring.c and kmod/ring.c */
+	smp_mb();
+	return lfq_type(ring->info.type)->poll(ring) & events;
+}
+
+void lfq_ring_wait_end(struct lfq_ring *ring, short events)
+{
+	int dirs = lfq_wait_dirs(events);
+	unsigned int dir;
+
+	for (dir = 0; dirs > 0 && dir < LFQ_NR_WAIT; dir++)
+		if (dirs & (1U << dir))
+			atomic_add_u32(&ring->wait[dir]->waiters, (u32)-1);
 }

@@ -37,6 +37,7 @@
  * element itself is handed over through the slot's seq.
  */
 #include <errno.h>
+#include <poll.h>
 
 #include "internal.h"
 
@@ -316,4 +317,27 @@ long lfq_vyukov_drain(struct lfq_ring *ring,
 	}
 	WRITE_ONCE(hdr->tail, tail + n);
 	return (long)n;
+}
+
+/*
+ * Readable when the slot at tail holds its item, writable when the slot at
+ * head is free for it: exactly when a try would not fail for lack of items
+ * or space. A hint read without barriers; the caller's try decides.
+ */
+short lfq_vyukov_poll(struct lfq_ring *ring)
+{
+	struct lfq_vyukov_hdr *hdr = ring->hdr;
+	struct vyukov_slot *slot;
+	short mask = 0;
+	u64 pos;
+
+	pos = READ_ONCE(hdr->tail);
+	slot = lfq_slot(ring, pos);
+	if (READ_ONCE(slot->seq) == pos + 1)
+		mask |= POLLIN | POLLRDNORM;
+	pos = READ_ONCE(hdr->head);
+	slot = lfq_slot(ring, pos);
+	if (READ_ONCE(slot->seq) == pos)
+		mask |= POLLOUT | POLLWRNORM;
+	return mask;
 }
