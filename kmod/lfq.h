@@ -19,6 +19,7 @@ struct lfq_ring;
 
 struct lfq_ring *lfq_ring_create(const struct lfq_create *params);
 struct lfq_ring *lfq_ring_get_fd(int fd);
+struct lfq_ring *lfq_ring_get(struct lfq_ring *ring);
 void lfq_ring_put(struct lfq_ring *ring);
 const struct lfq_info *lfq_ring_info(const struct lfq_ring *ring);
 u64 lfq_ring_errors(const struct lfq_ring *ring);

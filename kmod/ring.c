@@ -222,6 +222,23 @@ static void lfq_ring_release(struct kref *ref)
 }
 
 /**
+ * lfq_ring_get() - take another reference to a ring
+ * @ring: a ring the caller holds a reference to
+ *
+ * For kernel code that hands a ring to a second user, each dropping its
+ * own reference with lfq_ring_put().
+ *
+ * Context: any context.
+ * Return: @ring.
+ */
+struct lfq_ring *lfq_ring_get(struct lfq_ring *ring)
+{
+	kref_get(&ring->ref);
+	return ring;
+}
+EXPORT_SYMBOL_NS_GPL(lfq_ring_get, LFQ);
+
+/**
  * lfq_ring_put() - drop a reference to a ring
  * @ring: a ring from lfq_ring_create() or lfq_ring_get_fd()
  *
