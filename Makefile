@@ -39,7 +39,7 @@ CC ?= cc
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 USER_CFLAGS := -std=gnu11 $(WARN) -Iuapi -Iuser -pthread
-TEST_CFLAGS := $(USER_CFLAGS) -Iselftests -I$(B)/ksft
+TEST_CFLAGS := $(USER_CFLAGS) -I. -Iselftests -isystem $(B)/ksft
 
 LIB_SRCS := $(wildcard user/*.c)
 LIB_HDRS := $(wildcard user/*.h) uapi/linux/lfq.h
