@@ -45,7 +45,7 @@ LIB_SRCS := $(wildcard user/*.c)
 LIB_HDRS := $(wildcard user/*.h) uapi/linux/lfq.h
 TEST_SRCS := $(wildcard selftests/user/*.c)
 TEST_HDRS := $(wildcard selftests/user/*.h) selftests/lfq_test_item.h
-DEV_SRCS := $(wildcard selftests/dev/*.c)
+DEV_SRCS := $(wildcard selftests/dev/*.c selftests/demo/*.c)
 
 # Test builds: native, ThreadSanitizer, ASan+UBSan, and static for the VM.
 VARIANTS := native tsan asan static
@@ -109,12 +109,17 @@ $(B)/$(1)/tests/%: $(B)/$(1)/obj/selftests/dev/%.o $(B)/$(1)/liblfq.a
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(LDFLAGS_$(1)) -pthread $$^ -o $$@
 
+$(B)/$(1)/tests/%: $(B)/$(1)/obj/selftests/demo/%.o $(B)/$(1)/liblfq.a
+	$$(msg) LD "$$@"
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(CFLAGS_$(1)) $$(LDFLAGS_$(1)) -pthread $$^ -o $$@
+
 tests-$(1): $(patsubst selftests/user/%.c,$(B)/$(1)/tests/%,$(TEST_SRCS))
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
 # The VM also runs the /dev/lfq kselftests and demo, statically linked.
-tests-static: $(patsubst selftests/dev/%.c,$(B)/static/tests/%,$(DEV_SRCS))
+tests-static: $(addprefix $(B)/static/tests/,$(basename $(notdir $(DEV_SRCS))))
 
 LIB_OBJS := $(patsubst %.c,$(B)/lib/obj/%.o,$(LIB_SRCS))
 
