@@ -356,8 +356,9 @@ static bool lfq_wait_interrupted(void)
  * The blocking core: call try_op until it stops reporting full/empty
  * (-ENOSPC/-EAGAIN) or lost races (-EBUSY). Spin LFQ_SPIN_LIMIT times,
  * then announce ourselves in wait[dir].waiters (the need-wakeup flag),
- * try once more and sleep on wq[dir]. Lost races never sleep: another
- * thread made progress, so we reschedule and retry. Userspace owns the
+ * try once more and sleep on wq[dir]. Lost races never wait for a wake-up:
+ * another thread made progress, so we give up the CPU for one jiffy and
+ * retry (userspace could make us lose forever). Userspace owns the
  * words: every pass is bounded, and a waker that never comes costs at
  * most the caller's timeout, never an unkillable sleep.
  */

@@ -46,7 +46,7 @@ struct lfq_ring {
 	struct lfq_wait *wait[LFQ_NR_WAIT];
 
 	/* Backend. */
-	enum lfq_mem mem;		/* LFQ_MEM_*, or -1 for caller memory */
+	enum lfq_mem mem;		/* LFQ_MEM_*; caller memory is HEAP */
 	int fd;				/* memfd or ring fd, -1 otherwise */
 	int futex_flags;		/* FUTEX_PRIVATE_FLAG for heap rings */
 	void *map;			/* heap: desc + ring; fds: desc */

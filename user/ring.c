@@ -292,11 +292,38 @@ err_unmap_desc:
 	return ret;
 }
 
+/*
+ * The descriptor of a memfd ring, checked against the file: a layout we
+ * would compute ourselves, at the offsets a memfd ring has, in a file that
+ * is long enough and sealed against shrinking (or a peer could truncate it
+ * under our mapping: SIGBUS).
+ */
+static int lfq_read_memfd_info(int fd, struct lfq_info *info)
+{
+	struct stat st;
+	int ret, seals;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if ((u64)st.st_size < sizeof(*info) ||
+	    pread(fd, info, sizeof(*info), 0) != sizeof(*info))
+		return -EPROTO;
+	ret = lfq_check_info(info, page_size());
+	if (ret)
+		return ret;
+	if (info->desc_off != 0 || info->ring_off != info->desc_size ||
+	    (u64)st.st_size < info->desc_size + info->ring_size)
+		return -EPROTO;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return -EPROTO;
+	return 0;
+}
+
 /* Attach to fd, which this function owns from now on. */
 static int lfq_ring_attach_owned(struct lfq_ring **ringp, int fd)
 {
 	struct lfq_info info;
-	struct stat st;
 	int ret;
 
 	if (ioctl(fd, LFQ_IOC_INFO, &info) == 0) {
@@ -305,12 +332,8 @@ static int lfq_ring_attach_owned(struct lfq_ring **ringp, int fd)
 			ret = lfq_ring_map_dev(ringp, &info, fd);
 	} else if (errno == ENOTTY) {
 		/* not a ring fd: a memfd ring, described by its first page */
-		ret = -EPROTO;
-		if (fstat(fd, &st) == 0 && (u64)st.st_size >= sizeof(info) &&
-		    pread(fd, &info, sizeof(info), 0) == sizeof(info) &&
-		    (ret = lfq_check_info(&info, page_size())) == 0 &&
-		    (u64)st.st_size >= info.desc_size + info.ring_size &&
-		    info.desc_off == 0 && info.ring_off == info.desc_size)
+		ret = lfq_read_memfd_info(fd, &info);
+		if (!ret)
 			ret = lfq_ring_map_memfd(ringp, &info, fd);
 	} else {
 		ret = -errno;

@@ -17,7 +17,7 @@
  *   pos = head              (no barrier)  pos = tail              (no barrier)
  *   (A) seq = acquire(slot.seq)           (C) seq = acquire(slot.seq)
  *       free if seq == pos                    ready if seq == pos + 1
- *   CAS head pos -> pos + 1   (relaxed)   CAS tail pos -> pos + 1   (relaxed)
+ *   CAS head pos -> pos + k   (relaxed)   CAS tail pos -> pos + k   (relaxed)
  *   write the element                     read the element
  *   (B) release(slot.seq, pos + 1)        (D) release(slot.seq, pos + cap)
  *   (W2) smp_mb, load not_empty.waiters   (W2) smp_mb, load not_full.waiters
@@ -27,7 +27,8 @@
  *   (B) pairs with (C): a consumer reads an element only after its
  *       producer has finished writing it.
  *   (S) in size() orders its tail load before its head load.
- *   (W2) pairs with (W1) in __lfq_wait(), user/ring.c or kmod/ring.c: the
+ *   (W2) pairs with (W1) in __lfq_wait(), user/ring.c or kmod/ring.c (and
+ *       in lfq_ring_wait_begin() for event loops on a ring fd): the
  *       sleeper stores waiters then loads the ring, the waker stores the
  *       ring then loads waiters. Store->load order needs a full barrier on
  *       both sides (release/acquire allow it to reorder); with it, either

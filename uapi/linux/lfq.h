@@ -144,7 +144,8 @@ struct lfq_desc {
  * struct lfq_wait - one wait condition, on its own cache line
  * @waiters:	number of sleepers on this condition: the need-wakeup flag.
  *		A waker that finds it zero makes no syscall.
- * @futex:	bumped by every wake; the futex word of heap and memfd rings
+ * @futex:	the futex word of heap and memfd rings, bumped by each wake
+ *		there; unused on /dev/lfq rings, whose sleepers use poll()
  * @__pad:	zero
  */
 struct lfq_wait {
