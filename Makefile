@@ -56,13 +56,15 @@ CFLAGS_asan := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 CFLAGS_static := $(CFLAGS)
 LDFLAGS_static := -static
 
-.PHONY: all modules lib install modules_install check run clean deps-build \
-	tests vm-files $(addprefix tests-,$(VARIANTS))
+.PHONY: all modules lib install modules_install check run clean $(DEPS) \
+	tests $(addprefix tests-,$(VARIANTS))
 
 all: modules lib
 
-deps-%:
-	$(Q)bash selftests/deps.sh $*
+# Explicit, not a pattern rule: make skips pattern rules for phony targets.
+DEPS := deps-build deps-modules deps-vm deps-model
+$(DEPS):
+	$(Q)bash selftests/deps.sh $(@:deps-%=%)
 
 # ---- kernel modules --------------------------------------------------------
 
@@ -81,7 +83,7 @@ modules_install: modules
 # ---- kselftest headers, from Debian's linux-source at build time ----------
 
 KSFT_HDRS := kselftest.h kselftest_harness.h kselftest_module.h
-$(addprefix $(B)/ksft/,$(KSFT_HDRS)) &: | deps-vm
+$(addprefix $(B)/ksft/,$(KSFT_HDRS)) &: | deps-build
 	$(msg) EXTRACT "kselftest headers"
 	$(Q)mkdir -p $(B)/ksft
 	$(Q)tar=$$(ls /usr/src/linux-source-*.tar.xz | sort -V | tail -n 1); \

@@ -1,46 +1,51 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# selftests/deps.sh GROUP...: make sure the Debian packages a step needs are
-# installed. As root, install the missing ones from Debian's archive;
+# selftests/deps.sh GROUP...: make sure the Debian 12 packages a step needs
+# are installed. As root, install the missing ones from Debian's archive;
 # otherwise print the one apt-get line to run and fail. Quiet when nothing
 # is missing.
 #
-#   build    compiler, libc headers, kselftest headers (linux-source)
-#   modules  the headers of Debian's current kernel
+#   build    compiler, libc headers and static libc, pkg-config; the
+#            kselftest headers (from linux-source) for tests and lfq_test.ko
+#   modules  the headers of Debian's current kernel (linux-headers-amd64
+#            pulls the newest linux-headers-*-amd64), kmod
 #   vm       QEMU, busybox, cpio: the VM runner
-#   model    spin
+#   model    spin (and gcc, which compiles its verifiers)
 set -euo pipefail
 
-pkgs_for() {
-	case "$1" in
-	build)		echo gcc make libc6-dev xz-utils linux-source-6.1 ;;
-	modules)	echo gcc make kmod linux-headers-amd64 ;;
-	vm)		echo qemu-system-x86 busybox-static cpio gzip xz-utils ;;
-	model)		echo spin gcc ;;
-	*)		echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
-	esac
-}
+declare -A pkgs=(
+	[build]="gcc make libc6-dev pkg-config xz-utils linux-source-6.1"
+	[modules]="gcc make linux-headers-amd64 kmod"
+	[vm]="qemu-system-x86 busybox-static cpio"
+	[model]="spin gcc"
+)
+
+[ $# -gt 0 ] || { echo "usage: $0 {${!pkgs[*]}}..." >&2; exit 2; }
 
 installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
 
 missing=()
 for group in "$@"; do
-	for pkg in $(pkgs_for "$group"); do
+	[ -n "${pkgs[$group]:-}" ] ||
+		{ echo "deps.sh: unknown group '$group' (${!pkgs[*]})" >&2; exit 2; }
+	for pkg in ${pkgs[$group]}; do
 		installed "$pkg" || missing+=("$pkg")
 	done
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
-# one line per package, once
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "lfq: missing packages; run as root: apt-get install ${missing[*]}" >&2
 	exit 1
 fi
-echo "lfq: installing ${missing[*]}"
+echo "lfq: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Without recommends: qemu-system-x86 would pull a GUI, linux-source a
+# toolchain. Its firmware (seabios, ipxe-qemu, qemu-system-data) are
+# hard dependencies and still come.
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
