@@ -6,14 +6,14 @@
  *
  * D. Vyukov, "Bounded MPMC queue" (1024cores.net, 2011): every slot carries
  * a sequence number that says which position it is ready for, so producers
- * and consumers meet only on the slot they use and on one counter each.
+ * and consumers meet only on the slot they use and on one counter each::
  *
  *   slot of position p:  seq == p          free, a producer may claim p
  *                        seq == p + 1      holds the item of p
  *                        seq == p + cap    free again, for the next lap
  *
  * Ordering (the same labels in user/vyukov.c, the model in
- * selftests/model/vyukov.pml, and Documentation/vyukov.rst):
+ * selftests/model/vyukov.pml, and Documentation/vyukov.rst)::
  *
  *   producer                              consumer
  *   pos = head              (no barrier)  pos = tail              (no barrier)
@@ -23,6 +23,8 @@
  *   write the element                     read the element
  *   (B) release(slot.seq, pos + 1)        (D) release(slot.seq, pos + cap)
  *   (W2) smp_mb, load not_empty.waiters   (W2) smp_mb, load not_full.waiters
+ *
+ * Pairs::
  *
  *   (A) pairs with (D): a producer overwrites a slot only after the
  *       consumer of the previous lap has finished reading it.
@@ -240,14 +242,15 @@ EXPORT_SYMBOL_NS_GPL(lfq_vyukov_try_pop_burst, LFQ);
  * @ring: a LFQ_RING_VYUKOV ring
  * @elems: @n elements of the ring's element size, back to back
  * @n: how many to push, at least 1
- * @timeout: jiffies to wait, or MAX_SCHEDULE_TIMEOUT
+ * @timeout: jiffies to wait, 0..MAX_SCHEDULE_TIMEOUT (forever)
  *
  * Spins briefly, then sleeps interruptibly on the ring's wait queue until
  * a consumer (kernel or user) frees a slot.
  *
  * Context: process context; may sleep.
  * Return: how many elements were pushed (1..@n), -ETIMEDOUT, -EINTR on a
- * signal or kthread_stop(), -EIO if the shared ring is corrupt, -EINVAL.
+ * signal or kthread_stop(), -EIO if the shared ring is corrupt, -EINVAL
+ * (also for a negative @timeout).
  */
 int lfq_vyukov_push_burst(struct lfq_ring *ring, const void *elems,
 			  unsigned int n, long timeout)
@@ -257,6 +260,8 @@ int lfq_vyukov_push_burst(struct lfq_ring *ring, const void *elems,
 
 	if (ret)
 		return ret;
+	if (timeout < 0)
+		return -EINVAL;
 	return __lfq_wait(ring, LFQ_NOT_FULL, vyukov_push_op, &op, timeout);
 }
 EXPORT_SYMBOL_NS_GPL(lfq_vyukov_push_burst, LFQ);
@@ -266,11 +271,12 @@ EXPORT_SYMBOL_NS_GPL(lfq_vyukov_push_burst, LFQ);
  * @ring: a LFQ_RING_VYUKOV ring
  * @elems: room for @n elements of the ring's element size
  * @n: how many to pop, at least 1
- * @timeout: jiffies to wait, or MAX_SCHEDULE_TIMEOUT
+ * @timeout: jiffies to wait, 0..MAX_SCHEDULE_TIMEOUT (forever)
  *
  * Context: process context; may sleep.
  * Return: how many elements were popped (1..@n), -ETIMEDOUT, -EINTR on a
- * signal or kthread_stop(), -EIO if the shared ring is corrupt, -EINVAL.
+ * signal or kthread_stop(), -EIO if the shared ring is corrupt, -EINVAL
+ * (also for a negative @timeout).
  */
 int lfq_vyukov_pop_burst(struct lfq_ring *ring, void *elems, unsigned int n,
 			 long timeout)
@@ -280,6 +286,8 @@ int lfq_vyukov_pop_burst(struct lfq_ring *ring, void *elems, unsigned int n,
 
 	if (ret)
 		return ret;
+	if (timeout < 0)
+		return -EINVAL;
 	return __lfq_wait(ring, LFQ_NOT_EMPTY, vyukov_pop_op, &op, timeout);
 }
 EXPORT_SYMBOL_NS_GPL(lfq_vyukov_pop_burst, LFQ);
@@ -320,7 +328,7 @@ EXPORT_SYMBOL_NS_GPL(lfq_vyukov_try_pop, LFQ);
  * lfq_vyukov_push() - push one element, waiting for space
  * @ring: a LFQ_RING_VYUKOV ring
  * @elem: the element, of the ring's element size
- * @timeout: jiffies to wait, or MAX_SCHEDULE_TIMEOUT
+ * @timeout: jiffies to wait, 0..MAX_SCHEDULE_TIMEOUT (forever)
  *
  * Context: process context; may sleep.
  * Return: 0, or as lfq_vyukov_push_burst().
@@ -337,7 +345,7 @@ EXPORT_SYMBOL_NS_GPL(lfq_vyukov_push, LFQ);
  * lfq_vyukov_pop() - pop one element, waiting for one
  * @ring: a LFQ_RING_VYUKOV ring
  * @elem: room for one element of the ring's element size
- * @timeout: jiffies to wait, or MAX_SCHEDULE_TIMEOUT
+ * @timeout: jiffies to wait, 0..MAX_SCHEDULE_TIMEOUT (forever)
  *
  * Context: process context; may sleep.
  * Return: 0, or as lfq_vyukov_pop_burst().

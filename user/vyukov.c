@@ -4,14 +4,14 @@
  *
  * D. Vyukov, "Bounded MPMC queue" (1024cores.net, 2011): every slot carries
  * a sequence number that says which position it is ready for, so producers
- * and consumers meet only on the slot they use and on one counter each.
+ * and consumers meet only on the slot they use and on one counter each::
  *
  *   slot of position p:  seq == p          free, a producer may claim p
  *                        seq == p + 1      holds the item of p
  *                        seq == p + cap    free again, for the next lap
  *
  * Ordering (the same labels in kmod/vyukov.c, the model in
- * selftests/model/vyukov.pml, and Documentation/vyukov.rst):
+ * selftests/model/vyukov.pml, and Documentation/vyukov.rst)::
  *
  *   producer                              consumer
  *   pos = head              (no barrier)  pos = tail              (no barrier)
@@ -21,6 +21,8 @@
  *   write the element                     read the element
  *   (B) release(slot.seq, pos + 1)        (D) release(slot.seq, pos + cap)
  *   (W2) smp_mb, load not_empty.waiters   (W2) smp_mb, load not_full.waiters
+ *
+ * Pairs::
  *
  *   (A) pairs with (D): a producer overwrites a slot only after the
  *       consumer of the previous lap has finished reading it.
