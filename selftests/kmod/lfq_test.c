@@ -85,6 +85,23 @@ static void job_fail(struct job *job, int err)
 	atomic_cmpxchg(&job->error, 0, err);
 }
 
+/*
+ * Whether to call again after ret: on a timeout, and on a corrupt ring
+ * (-EIO, recorded), until the job has made no progress for its timeout.
+ * Going on with a corrupt ring is the point: the kernel must stay bounded
+ * and sane for as long as userspace keeps scribbling.
+ */
+static bool job_retry(struct job *job, int ret)
+{
+	if (ret != -ETIMEDOUT && ret != -EIO)
+		return false;
+	if (ret == -EIO) {
+		job_fail(job, ret);
+		cond_resched();
+	}
+	return !job_stalled(job);
+}
+
 /* Check one popped item, our own private copy, against what we saw. */
 static void job_check(struct job *job, s64 *last, const void *elem)
 {
@@ -114,7 +131,7 @@ static int job_produce(struct job *job, unsigned int index, u8 *buf)
 		for (i = 0; i < n; i++)
 			lfq_test_item_make(buf + i * size, size, id, seq + i);
 		ret = lfq_vyukov_push_burst(job->ring, buf, n, HZ / 10);
-		if (ret == -ETIMEDOUT && !job_stalled(job))
+		if (job_retry(job, ret))
 			continue;
 		if (ret < 0)
 			return ret;
@@ -139,7 +156,7 @@ static int job_consume(struct job *job, u8 *buf)
 	/* stop when all items are in, whichever thread popped them */
 	while (atomic64_read(&job->moved) < total) {
 		ret = lfq_vyukov_pop_burst(job->ring, buf, job->p.burst, HZ / 10);
-		if (ret == -ETIMEDOUT && !job_stalled(job)) {
+		if (job_retry(job, ret)) {
 			ret = 0;
 			continue;
 		}

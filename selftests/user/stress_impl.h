@@ -1,0 +1,819 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * One stress body for every lfq ring and every backend, after DPDK's
+ * app/test/test_ring_stress_impl.h: a ring file fills in struct
+ * stress_hooks (create, push/pop and their try_ and _burst forms, size),
+ * declares its FIXTURE_VARIANTs (producers x consumers, verb, capacity,
+ * element size, items) and expands STRESS_TESTS() for the backends:
+ *
+ *   heap   producers and consumers are threads of one process
+ *   memfd  producers are threads of a forked child that attaches the
+ *          inherited memfd with lfq_ring_attach(); consumers in the parent
+ *   dev    the same on a /dev/lfq ring fd (SKIP when there is no device)
+ *
+ * Producers write lfq_test_item_make() items with per-producer sequence
+ * numbers 0..n-1. Invariants:
+ *
+ *   well-formed  lfq_test_item_bad() == 0 for every popped item
+ *   no duplicate a seen bit per (producer, seq), set with fetch_or
+ *   no loss      every seen bit is set at the end
+ *   order        per consumer, the seq of each producer strictly increases
+ *   conservation produced == consumed == items, the ring empty at the end
+ *                (try_pop -EAGAIN, size 0), lfq_ring_errors() == 0
+ *   no hang      a watchdog: a run where nothing moves for a while (lost
+ *                wake-up, lost item) fails with the progress counters,
+ *                it never stalls CI
+ *
+ * Consumers take tickets before they pop, so a blocking pop(-1) only ever
+ * waits for an item that some producer still has to push: nobody needs a
+ * poison pill, and a consumer stuck in pop(-1) is a bug.
+ *
+ * Environment:
+ *   LFQ_STRESS_SCALE    float, default 1: scales every item count
+ *   LFQ_STRESS_TIMEOUT  seconds, default 10: the watchdog fails a run in
+ *                       which no item moved for that long
+ *   LFQ_STRESS_DEADLINE seconds, default 300: and one that takes longer
+ *   LFQ_TEST_BACKENDS   comma list of heap,memfd,dev; default all
+ *
+ * Under ThreadSanitizer and ASan the item counts are divided further
+ * (STRESS_SANITIZER_DIV) so that a run stays within the same time.
+ */
+#ifndef LFQ_STRESS_IMPL_H
+#define LFQ_STRESS_IMPL_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "lfq.h"
+#include "lfq_test_item.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define STRESS_SANITIZER	"tsan"
+#define STRESS_SANITIZER_DIV	16.0
+#elif defined(__SANITIZE_ADDRESS__)
+#define STRESS_SANITIZER	"asan"
+#define STRESS_SANITIZER_DIV	4.0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define STRESS_SANITIZER	"tsan"
+#define STRESS_SANITIZER_DIV	16.0
+#elif __has_feature(address_sanitizer)
+#define STRESS_SANITIZER	"asan"
+#define STRESS_SANITIZER_DIV	4.0
+#endif
+#endif
+#ifndef STRESS_SANITIZER
+#define STRESS_SANITIZER	"native"
+#define STRESS_SANITIZER_DIV	1.0
+#endif
+
+#define STRESS_MAX_THREADS	16	/* per side */
+#define STRESS_BURST_MAX	32
+/* The harness's own timeout, a backstop behind the watchdog (slow VMs). */
+#define STRESS_HARNESS_TIMEOUT	900
+
+/* How the threads move items. */
+enum stress_verb {
+	STRESS_BLOCK,		/* push/pop, timeout -1 */
+	STRESS_TRY,		/* try_push/try_pop, retried after a failure */
+	STRESS_BURST,		/* push_burst/pop_burst of 1..32, timeout -1 */
+	STRESS_TRY_BURST,	/* try_push_burst/try_pop_burst of 1..32 */
+};
+
+enum stress_backend {
+	STRESS_HEAP,
+	STRESS_MEMFD,
+	STRESS_DEV,
+};
+
+/* One FIXTURE_VARIANT. */
+struct stress_cfg {
+	unsigned int producers;
+	unsigned int consumers;
+	enum stress_verb verb;
+	unsigned int capacity;
+	unsigned int elem_size;		/* >= sizeof(struct lfq_test_item) */
+	uint64_t items;			/* in all, natively at scale 1 */
+};
+
+/*
+ * What a ring file provides. create() makes a ring on the given memory;
+ * the verbs have the liblfq signatures and return values (0 or a count,
+ * negative errno; -ENOSPC full and -EAGAIN empty for the try_ forms).
+ */
+struct stress_hooks {
+	const char *name;
+	int (*create)(struct lfq_ring **ringp, const struct stress_cfg *cfg,
+		      enum lfq_mem mem);
+	int (*push)(struct lfq_ring *ring, const void *elem, int timeout_ms);
+	int (*pop)(struct lfq_ring *ring, void *elem, int timeout_ms);
+	int (*try_push)(struct lfq_ring *ring, const void *elem);
+	int (*try_pop)(struct lfq_ring *ring, void *elem);
+	int (*push_burst)(struct lfq_ring *ring, const void *elems,
+			  unsigned int n, int timeout_ms);
+	int (*pop_burst)(struct lfq_ring *ring, void *elems, unsigned int n,
+			 int timeout_ms);
+	int (*try_push_burst)(struct lfq_ring *ring, const void *elems,
+			      unsigned int n);
+	int (*try_pop_burst)(struct lfq_ring *ring, void *elems,
+			     unsigned int n);
+	uint64_t (*size)(const struct lfq_ring *ring);
+};
+
+/* Counters of one thread, on its own cache line. */
+struct stress_count {
+	_Atomic uint64_t moved;		/* items pushed or popped */
+	_Atomic uint64_t failed_tries;	/* try_ calls that moved nothing */
+} __attribute__((aligned(64)));
+
+/*
+ * Everything both processes see: in a MAP_SHARED anonymous mapping, so the
+ * producer child of the memfd and dev backends reports through it too.
+ */
+struct stress_state {
+	const struct stress_hooks *hooks;
+	const struct stress_cfg *cfg;
+	unsigned int producers, consumers, elem_size;
+	uint64_t per_producer;		/* items of each producer */
+	uint64_t total;			/* per_producer * producers */
+	uint64_t words;			/* seen-bitmap words per producer */
+	_Atomic uint64_t *seen;		/* consumers only: parent memory */
+
+	_Atomic uint64_t tickets;	/* items no consumer has claimed yet */
+	_Atomic unsigned int done;	/* threads that finished */
+	_Atomic unsigned int failures;
+	_Atomic int failed_once;
+	char first_failure[256];
+
+	struct stress_count prod[STRESS_MAX_THREADS];
+	struct stress_count cons[STRESS_MAX_THREADS];
+};
+
+struct stress_thread {
+	struct stress_state *st;
+	struct lfq_ring *ring;
+	unsigned int id;
+	pthread_t tid;
+};
+
+static void stress_fail(struct stress_state *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Record a failure from any thread of either process; keep the first. */
+static void stress_fail(struct stress_state *st, const char *fmt, ...)
+{
+	va_list ap;
+	int zero = 0;
+
+	atomic_fetch_add(&st->failures, 1);
+	if (!atomic_compare_exchange_strong(&st->failed_once, &zero, 1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(st->first_failure, sizeof(st->first_failure), fmt, ap);
+	va_end(ap);
+}
+
+/* TAP diagnostic on stdout, flushed: the harness child ends in _exit(). */
+static void stress_diag(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void stress_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("# ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+}
+
+static double stress_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double stress_env_double(const char *name, double def)
+{
+	const char *s = getenv(name);
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return def;
+	v = strtod(s, &end);
+	return (*end || v <= 0) ? def : v;
+}
+
+/* Is backend name in LFQ_TEST_BACKENDS (default: every backend)? */
+static bool stress_backend_enabled(const char *name)
+{
+	const char *s = getenv("LFQ_TEST_BACKENDS");
+	size_t len = strlen(name);
+
+	if (!s || !*s)
+		return true;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+
+		if (n == len && !strncmp(s, name, len))
+			return true;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return false;
+}
+
+static uint32_t stress_rand(uint64_t *x)
+{
+	/* xorshift64*: cheap, per thread */
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return (uint32_t)((*x * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+static bool stress_is_burst(enum stress_verb verb)
+{
+	return verb == STRESS_BURST || verb == STRESS_TRY_BURST;
+}
+
+static bool stress_is_try(enum stress_verb verb)
+{
+	return verb == STRESS_TRY || verb == STRESS_TRY_BURST;
+}
+
+/*
+ * One push or pop in the variant's verb: the count moved (>= 1), 0 when a
+ * try_ found the ring full or empty, or a negative errno that is a bug.
+ */
+static int stress_push(const struct stress_state *st, struct lfq_ring *ring,
+		       const void *buf, unsigned int n)
+{
+	const struct stress_hooks *h = st->hooks;
+	int ret;
+
+	switch (st->cfg->verb) {
+	case STRESS_BLOCK:
+		ret = h->push(ring, buf, -1);
+		return ret ? ret : 1;
+	case STRESS_TRY:
+		ret = h->try_push(ring, buf);
+		return ret == -ENOSPC ? 0 : ret ? ret : 1;
+	case STRESS_BURST:
+		return h->push_burst(ring, buf, n, -1);
+	case STRESS_TRY_BURST:
+		ret = h->try_push_burst(ring, buf, n);
+		return ret == -ENOSPC ? 0 : ret;
+	}
+	return -EINVAL;
+}
+
+static int stress_pop(const struct stress_state *st, struct lfq_ring *ring,
+		      void *buf, unsigned int n)
+{
+	const struct stress_hooks *h = st->hooks;
+	int ret;
+
+	switch (st->cfg->verb) {
+	case STRESS_BLOCK:
+		ret = h->pop(ring, buf, -1);
+		return ret ? ret : 1;
+	case STRESS_TRY:
+		ret = h->try_pop(ring, buf);
+		return ret == -EAGAIN ? 0 : ret ? ret : 1;
+	case STRESS_BURST:
+		return h->pop_burst(ring, buf, n, -1);
+	case STRESS_TRY_BURST:
+		ret = h->try_pop_burst(ring, buf, n);
+		return ret == -EAGAIN ? 0 : ret;
+	}
+	return -EINVAL;
+}
+
+/*
+ * Elements of a burst lie elem_size apart, so with odd sizes they are not
+ * 8-byte aligned; the item helpers want struct lfq_test_item alignment.
+ * Build and check items in aligned scratch memory and copy.
+ */
+static void stress_make(uint8_t *dst, uint64_t *scratch, unsigned int es,
+			unsigned int producer, uint64_t seq)
+{
+	lfq_test_item_make(scratch, es, producer, seq);
+	memcpy(dst, scratch, es);
+}
+
+static void *stress_producer(void *arg)
+{
+	struct stress_thread *t = arg;
+	struct stress_state *st = t->st;
+	struct stress_count *c = &st->prod[t->id];
+	unsigned int es = st->elem_size, max, i, n;
+	uint64_t seq = 0, x = 0x9e3779b97f4a7c15ULL * (t->id + 1);
+	uint64_t *scratch = NULL;
+	uint8_t *buf = NULL;
+	int ret;
+
+	max = stress_is_burst(st->cfg->verb) ? STRESS_BURST_MAX : 1;
+	buf = malloc((size_t)max * es);
+	scratch = malloc(es + 8);
+	if (!buf || !scratch) {
+		stress_fail(st, "producer %u: out of memory", t->id);
+		goto out;
+	}
+	while (seq < st->per_producer) {
+		n = max == 1 ? 1 : 1 + stress_rand(&x) % max;
+		if (n > st->per_producer - seq)
+			n = (unsigned int)(st->per_producer - seq);
+		for (i = 0; i < n; i++)
+			stress_make(buf + (size_t)i * es, scratch, es, t->id,
+				    seq + i);
+		ret = stress_push(st, t->ring, buf, n);
+		if (ret == 0) {
+			atomic_fetch_add_explicit(&c->failed_tries, 1,
+						  memory_order_relaxed);
+			sched_yield();
+			continue;
+		}
+		if (ret < 0 || (unsigned int)ret > n) {
+			stress_fail(st, "producer %u: push of %u at seq %" PRIu64
+				    " returned %d", t->id, n, seq, ret);
+			break;
+		}
+		seq += (unsigned int)ret;
+		atomic_store_explicit(&c->moved, seq, memory_order_relaxed);
+	}
+out:
+	free(scratch);
+	free(buf);
+	atomic_fetch_add(&st->done, 1);
+	return NULL;
+}
+
+/* Take up to want tickets: items that some producer will push. */
+static unsigned int stress_claim(struct stress_state *st, unsigned int want)
+{
+	uint64_t left = atomic_load_explicit(&st->tickets, memory_order_relaxed);
+	uint64_t k;
+
+	do {
+		if (left == 0)
+			return 0;
+		k = left < want ? left : want;
+	} while (!atomic_compare_exchange_weak(&st->tickets, &left, left - k));
+	return (unsigned int)k;
+}
+
+/* Check one popped item against every invariant a single pop can break. */
+static void stress_check(struct stress_state *st, unsigned int consumer,
+			 int64_t *last, const void *elem, uint64_t *scratch)
+{
+	const struct lfq_test_item *it = (const void *)scratch;
+	uint64_t bit, old;
+	unsigned int p;
+
+	memcpy(scratch, elem, st->elem_size);
+	if (lfq_test_item_bad(scratch, st->elem_size, st->producers)) {
+		stress_fail(st, "consumer %u: malformed item: magic %#x "
+			    "producer %u seq %" PRIu64, consumer, it->magic,
+			    it->producer, (uint64_t)it->seq);
+		return;
+	}
+	p = it->producer;
+	if (it->seq >= st->per_producer) {
+		stress_fail(st, "consumer %u: producer %u seq %" PRIu64
+			    " out of range", consumer, p, (uint64_t)it->seq);
+		return;
+	}
+	if ((int64_t)it->seq <= last[p])
+		stress_fail(st, "consumer %u: producer %u seq %" PRIu64
+			    " after seq %" PRId64, consumer, p,
+			    (uint64_t)it->seq, last[p]);
+	last[p] = (int64_t)it->seq;
+	bit = 1ULL << (it->seq % 64);
+	old = atomic_fetch_or_explicit(&st->seen[p * st->words + it->seq / 64],
+				       bit, memory_order_relaxed);
+	if (old & bit)
+		stress_fail(st, "consumer %u: duplicate producer %u seq %"
+			    PRIu64, consumer, p, (uint64_t)it->seq);
+}
+
+static void *stress_consumer(void *arg)
+{
+	struct stress_thread *t = arg;
+	struct stress_state *st = t->st;
+	struct stress_count *c = &st->cons[t->id];
+	unsigned int es = st->elem_size, max, want, k, got, i;
+	uint64_t moved = 0, x = 0xbf58476d1ce4e5b9ULL * (t->id + 1);
+	int64_t *last = NULL;
+	uint64_t *scratch = NULL;
+	uint8_t *buf = NULL;
+	int ret;
+
+	max = stress_is_burst(st->cfg->verb) ? STRESS_BURST_MAX : 1;
+	buf = malloc((size_t)max * es);
+	scratch = malloc(es + 8);
+	last = malloc(st->producers * sizeof(*last));
+	if (!buf || !scratch || !last) {
+		stress_fail(st, "consumer %u: out of memory", t->id);
+		goto out;
+	}
+	for (i = 0; i < st->producers; i++)
+		last[i] = -1;
+	for (;;) {
+		want = max == 1 ? 1 : 1 + stress_rand(&x) % max;
+		k = stress_claim(st, want);
+		if (!k)
+			break;
+		for (got = 0; got < k; ) {
+			ret = stress_pop(st, t->ring, buf, k - got);
+			if (ret == 0) {
+				atomic_fetch_add_explicit(&c->failed_tries, 1,
+							  memory_order_relaxed);
+				sched_yield();
+				continue;
+			}
+			if (ret < 0 || (unsigned int)ret > k - got) {
+				stress_fail(st, "consumer %u: pop of %u returned %d",
+					    t->id, k - got, ret);
+				goto out;
+			}
+			for (i = 0; i < (unsigned int)ret; i++)
+				stress_check(st, t->id, last,
+					     buf + (size_t)i * es, scratch);
+			got += (unsigned int)ret;
+			moved += (unsigned int)ret;
+			atomic_store_explicit(&c->moved, moved,
+					      memory_order_relaxed);
+		}
+	}
+out:
+	free(last);
+	free(scratch);
+	free(buf);
+	atomic_fetch_add(&st->done, 1);
+	return NULL;
+}
+
+static int stress_start(struct stress_state *st, struct stress_thread *t,
+			struct lfq_ring *ring, unsigned int id,
+			void *(*fn)(void *))
+{
+	t->st = st;
+	t->ring = ring;
+	t->id = id;
+	return pthread_create(&t->tid, NULL, fn, t);
+}
+
+/*
+ * The producer process of the memfd and dev backends: attach the inherited
+ * fd, check that it is the same ring, run the producers, report through
+ * the shared state and the exit status (0 ok, 2 attach, 3 threads).
+ */
+static void __attribute__((noreturn))
+stress_producer_process(struct stress_state *st, pid_t parent, int fd,
+			const struct lfq_info *want)
+{
+	struct stress_thread th[STRESS_MAX_THREADS];
+	const struct lfq_info *info;
+	struct lfq_ring *ring;
+	unsigned int i;
+	int ret;
+
+	/* the parent's watchdog may kill it, its death must not leave us */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(3);
+	ret = lfq_ring_attach(&ring, fd);
+	if (ret) {
+		stress_fail(st, "producer process: lfq_ring_attach: %s",
+			    strerror(-ret));
+		_exit(2);
+	}
+	info = lfq_ring_info(ring);
+	if (info->type != want->type || info->capacity != want->capacity ||
+	    info->elem_size != want->elem_size ||
+	    info->slot_stride != want->slot_stride ||
+	    info->ring_size != want->ring_size ||
+	    info->slots_off != want->slots_off) {
+		stress_fail(st, "producer process: attached ring differs");
+		_exit(2);
+	}
+	for (i = 0; i < st->producers; i++) {
+		if (stress_start(st, &th[i], ring, i, stress_producer)) {
+			stress_fail(st, "producer process: pthread_create");
+			_exit(3);
+		}
+	}
+	for (i = 0; i < st->producers; i++)
+		pthread_join(th[i].tid, NULL);
+	lfq_ring_destroy(ring);
+	_exit(0);
+}
+
+static uint64_t stress_sum(const struct stress_count *c, unsigned int n,
+			   bool tries)
+{
+	uint64_t s = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		s += atomic_load(tries ? &c[i].failed_tries : &c[i].moved);
+	return s;
+}
+
+/* Where every thread is: for a watchdog or an early failure report. */
+static void stress_progress(struct __test_metadata *_metadata,
+			    struct stress_state *st, struct lfq_ring *ring)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->producers; i++)
+		TH_LOG("producer %u pushed %" PRIu64 " of %" PRIu64, i,
+		       atomic_load(&st->prod[i].moved), st->per_producer);
+	for (i = 0; i < st->consumers; i++)
+		TH_LOG("consumer %u popped %" PRIu64, i,
+		       atomic_load(&st->cons[i].moved));
+	TH_LOG("unclaimed %" PRIu64 " of %" PRIu64 ", ring size %" PRIu64
+	       ", %u of %u threads done, ring errors %" PRIu64,
+	       atomic_load(&st->tickets), st->total, st->hooks->size(ring),
+	       atomic_load(&st->done), st->producers + st->consumers,
+	       lfq_ring_errors(ring));
+	if (atomic_load(&st->failures))
+		TH_LOG("%u failures, first: %s", atomic_load(&st->failures),
+		       st->first_failure);
+}
+
+/*
+ * A hang or a dead producer process: say where everything stood and end
+ * the test child now. Threads may still sit in the ring, so nothing is
+ * freed; the harness reports exit status 1 as a failure.
+ */
+static void __attribute__((noreturn))
+stress_abort(struct __test_metadata *_metadata, struct stress_state *st,
+	     struct lfq_ring *ring, pid_t child, const char *why)
+{
+	TH_LOG("%s", why);
+	stress_progress(_metadata, st, ring);
+	if (child > 0)
+		kill(child, SIGKILL);
+	fflush(stdout);
+	fflush(stderr);
+	_exit(KSFT_FAIL);
+}
+
+static const char *const stress_backend_names[] = {
+	[STRESS_HEAP] = "heap",
+	[STRESS_MEMFD] = "memfd",
+	[STRESS_DEV] = "dev",
+};
+
+static const enum lfq_mem stress_backend_mem[] = {
+	[STRESS_HEAP] = LFQ_MEM_HEAP,
+	[STRESS_MEMFD] = LFQ_MEM_MEMFD,
+	[STRESS_DEV] = LFQ_MEM_DEV,
+};
+
+static const char *const stress_verb_names[] = {
+	[STRESS_BLOCK] = "push/pop",
+	[STRESS_TRY] = "try_push/try_pop",
+	[STRESS_BURST] = "push_burst/pop_burst",
+	[STRESS_TRY_BURST] = "try_push_burst/try_pop_burst",
+};
+
+/* The body: one run of cfg on backend, every invariant checked. */
+static void stress_run(struct __test_metadata *_metadata,
+		       const struct stress_hooks *hooks,
+		       const struct stress_cfg *cfg,
+		       enum stress_backend backend)
+{
+	const char *bname = stress_backend_names[backend];
+	struct stress_thread prod[STRESS_MAX_THREADS];
+	struct stress_thread cons[STRESS_MAX_THREADS];
+	double scale, stall, deadline, start, secs, grace = 0, last_change;
+	uint64_t moved, last_moved = 0;
+	uint64_t produced, consumed, missing = 0, word, full;
+	struct lfq_ring *ring = NULL;
+	unsigned int i, nthreads;
+	struct stress_state *st;
+	pid_t child = 0;
+	char elem[4096];
+	int ret, status;
+
+	if (!stress_backend_enabled(bname))
+		SKIP(return, "%s: not in LFQ_TEST_BACKENDS", bname);
+	ASSERT_GE(cfg->producers, 1);
+	ASSERT_LE(cfg->producers, STRESS_MAX_THREADS);
+	ASSERT_GE(cfg->consumers, 1);
+	ASSERT_LE(cfg->consumers, STRESS_MAX_THREADS);
+	ASSERT_GE(cfg->elem_size, sizeof(struct lfq_test_item));
+	ASSERT_LE(cfg->elem_size, sizeof(elem));
+
+	ret = hooks->create(&ring, cfg, stress_backend_mem[backend]);
+	if (backend == STRESS_DEV &&
+	    (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO))
+		SKIP(return, "dev: no /dev/lfq (%s)", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", bname, strerror(-ret));
+
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, st);
+	scale = stress_env_double("LFQ_STRESS_SCALE", 1.0) /
+		STRESS_SANITIZER_DIV;
+	stall = stress_env_double("LFQ_STRESS_TIMEOUT", 10.0);
+	deadline = stress_env_double("LFQ_STRESS_DEADLINE", 300.0);
+	st->hooks = hooks;
+	st->cfg = cfg;
+	st->producers = cfg->producers;
+	st->consumers = cfg->consumers;
+	st->elem_size = cfg->elem_size;
+	st->per_producer = (uint64_t)((double)cfg->items * scale /
+				      cfg->producers + 0.5);
+	if (st->per_producer < 1)
+		st->per_producer = 1;
+	st->total = st->per_producer * cfg->producers;
+	st->words = (st->per_producer + 63) / 64;
+	st->seen = calloc(st->words * cfg->producers, sizeof(*st->seen));
+	ASSERT_NE(NULL, st->seen);
+	atomic_store(&st->tickets, st->total);
+	nthreads = cfg->producers + cfg->consumers;
+
+	/*
+	 * A second watchdog for what the loop below cannot see (the main
+	 * thread stuck itself): SIGALRM kills the test child. The loop
+	 * re-arms it whenever items move.
+	 */
+	alarm((unsigned int)stall + 30);
+	start = last_change = stress_now();
+	if (backend == STRESS_HEAP) {
+		for (i = 0; i < cfg->producers; i++)
+			ASSERT_EQ(0, stress_start(st, &prod[i], ring, i,
+						  stress_producer));
+	} else {
+		pid_t parent = getpid();
+
+		fflush(stdout);
+		fflush(stderr);
+		child = fork();
+		ASSERT_LE(0, child);
+		if (child == 0)
+			stress_producer_process(st, parent, lfq_ring_fd(ring),
+						lfq_ring_info(ring));
+	}
+	for (i = 0; i < cfg->consumers; i++)
+		ASSERT_EQ(0, stress_start(st, &cons[i], ring, i,
+					  stress_consumer));
+
+	/*
+	 * The watchdog: every thread done and the child reaped, with items
+	 * moving all along. A slow machine (a VM without KVM) only takes
+	 * longer; a run where nothing moves for stall seconds is stuck.
+	 */
+	while (atomic_load(&st->done) < nthreads || child > 0) {
+		double now = stress_now();
+
+		moved = stress_sum(st->prod, cfg->producers, false) +
+			stress_sum(st->cons, cfg->consumers, false);
+		if (moved != last_moved) {
+			last_moved = moved;
+			last_change = now;
+			alarm((unsigned int)stall + 30);
+		}
+
+		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+			child = 0;
+			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+				char why[128];
+
+				snprintf(why, sizeof(why),
+					 "producer process died: status %#x",
+					 status);
+				stress_abort(_metadata, st, ring, 0, why);
+			}
+		}
+		if (now - last_change > stall)
+			stress_abort(_metadata, st, ring, child,
+				     "watchdog: no item moved for "
+				     "LFQ_STRESS_TIMEOUT seconds (lost wake-up, "
+				     "lost item, or livelock)");
+		if (now - start > deadline)
+			stress_abort(_metadata, st, ring, child,
+				     "watchdog: the run took longer than "
+				     "LFQ_STRESS_DEADLINE seconds");
+		/* a thread gave up: the others may wait forever, don't */
+		if (atomic_load(&st->failures)) {
+			if (!grace)
+				grace = now + 1.0;
+			else if (now > grace)
+				stress_abort(_metadata, st, ring, child,
+					     "a thread failed, the run cannot end");
+		}
+		usleep(1000);
+	}
+	secs = stress_now() - start;
+	alarm(0);
+	if (backend == STRESS_HEAP)
+		for (i = 0; i < cfg->producers; i++)
+			pthread_join(prod[i].tid, NULL);
+	for (i = 0; i < cfg->consumers; i++)
+		pthread_join(cons[i].tid, NULL);
+
+	EXPECT_EQ(0, atomic_load(&st->failures))
+		TH_LOG("first failure: %s", st->first_failure);
+
+	/* no loss: every (producer, seq) was seen */
+	for (i = 0; i < cfg->producers; i++) {
+		uint64_t w;
+
+		for (w = 0; w < st->words; w++) {
+			word = atomic_load(&st->seen[i * st->words + w]);
+			full = w + 1 < st->words || st->per_producer % 64 == 0 ?
+			       ~0ULL : (1ULL << (st->per_producer % 64)) - 1;
+			if (word == full)
+				continue;
+			if (!missing)
+				TH_LOG("first lost item: producer %u seq %"
+				       PRIu64, i,
+				       w * 64 + __builtin_ctzll(~word & full));
+			missing += (uint64_t)__builtin_popcountll(~word & full);
+		}
+	}
+	EXPECT_EQ(0, missing) TH_LOG("%" PRIu64 " items lost", missing);
+
+	/* count conservation, and the ring is empty and sane at the end */
+	produced = stress_sum(st->prod, cfg->producers, false);
+	consumed = stress_sum(st->cons, cfg->consumers, false);
+	EXPECT_EQ(st->total, produced);
+	EXPECT_EQ(st->total, consumed);
+	EXPECT_EQ(0, atomic_load(&st->tickets));
+	EXPECT_EQ(-EAGAIN, hooks->try_pop(ring, elem));
+	EXPECT_EQ(0, hooks->size(ring));
+	EXPECT_EQ(0, lfq_ring_errors(ring));
+
+	stress_diag("%s/%s %ux%u %s cap %u elem %u [%s]: %" PRIu64
+		    " items in %.3f s (%.2f M/s)", hooks->name, bname,
+		    cfg->producers, cfg->consumers, stress_verb_names[cfg->verb],
+		    cfg->capacity, cfg->elem_size, STRESS_SANITIZER,
+		    consumed, secs, secs > 0 ? (double)consumed / secs / 1e6 : 0);
+	if (stress_is_try(cfg->verb))
+		stress_diag("%s/%s failed tries (full/empty or lost race, "
+			    "retried): push %" PRIu64 " pop %" PRIu64
+			    " per item %.3f", hooks->name, bname,
+			    stress_sum(st->prod, cfg->producers, true),
+			    stress_sum(st->cons, cfg->consumers, true),
+			    (double)(stress_sum(st->prod, cfg->producers, true) +
+				     stress_sum(st->cons, cfg->consumers, true)) /
+			    (double)(consumed ? consumed : 1));
+
+	free(st->seen);
+	munmap(st, sizeof(*st));
+	lfq_ring_destroy(ring);
+}
+
+/*
+ * The fixture of a ring: FIXTURE_VARIANT(fix) holds a struct stress_cfg
+ * named cfg, and one test per backend runs every variant.
+ */
+#define STRESS_TESTS(fix, hooks)					\
+	FIXTURE(fix) {							\
+		int unused;						\
+	};								\
+	FIXTURE_VARIANT(fix) {						\
+		struct stress_cfg cfg;					\
+	};								\
+	FIXTURE_SETUP(fix) {}						\
+	FIXTURE_TEARDOWN(fix) {}					\
+	TEST_F_TIMEOUT(fix, heap, STRESS_HARNESS_TIMEOUT)		\
+	{								\
+		stress_run(_metadata, &(hooks), &variant->cfg, STRESS_HEAP); \
+	}								\
+	TEST_F_TIMEOUT(fix, memfd, STRESS_HARNESS_TIMEOUT)		\
+	{								\
+		stress_run(_metadata, &(hooks), &variant->cfg, STRESS_MEMFD); \
+	}								\
+	TEST_F_TIMEOUT(fix, dev, STRESS_HARNESS_TIMEOUT)		\
+	{								\
+		stress_run(_metadata, &(hooks), &variant->cfg, STRESS_DEV); \
+	}
+
+#endif /* LFQ_STRESS_IMPL_H */
