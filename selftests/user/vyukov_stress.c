@@ -10,8 +10,6 @@
  * <producers x consumers>_<verb>_c<capacity>_e<elem size>.
  */
 #define _GNU_SOURCE
-/* the 6.1 harness leaves some arguments unused (-Wextra) */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "stress_impl.h"
 
 static int vyukov_create(struct lfq_ring **ringp, const struct stress_cfg *cfg,
