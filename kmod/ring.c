@@ -366,6 +366,7 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 	       void *arg, long timeout)
 {
 	struct lfq_wait *w = ring->wait[dir];
+	unsigned long end = jiffies + timeout;
 	unsigned int spins = 0;
 	DEFINE_WAIT(wait);
 	int ret;
@@ -384,9 +385,10 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 		if (lfq_wait_interrupted())
 			return -EINTR;
 		if (ret == -EBUSY) {
+			/* naps may oversleep: count time, not naps */
 			schedule_timeout_interruptible(1);
 			if (timeout != MAX_SCHEDULE_TIMEOUT)
-				timeout--;
+				timeout = time_after(jiffies, end) ? 0 : end - jiffies;
 			continue;
 		}
 

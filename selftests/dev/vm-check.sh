@@ -1,13 +1,28 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the VM for make check (selftests/vm/vm.sh copies it to
-# /lfq/test.sh beside lfq.ko, lfq_test.ko and the static test programs).
-# Every line of result is TAP at column 0; the exit status is nonzero if
-# anything failed.
+# The module tests of make check, run inside the VM: selftests/vm/vm.sh
+# copies this script to /lfq/test.sh beside lfq.ko, lfq_test.ko and the
+# static test programs, and fails the run on any oops or warning on the
+# console.
+#
+#   1. insmod lfq.ko
+#   2. insmod lfq_test.ko: its in-kernel tests and kthread stress print KTAP
+#      (copied here from dmesg) and fail the load on any failure; if they
+#      do, the peer is loaded again with the stress skipped so that the
+#      tests below still run
+#   3. lfq_dev_test: the /dev/lfq and peer kselftests
+#   4. vyukov_stress on the /dev/lfq backend, if it was built
+#   5. rmmod: refused while a job fd, a ring fd or a ring mapping is open,
+#      done once they are gone
+#
+# Every result is a TAP line at column 0; the exit status is 1 if anything
+# failed.
 
 n=0
 failed=0
+
+# tap STATUS DESCRIPTION
 tap() {
 	n=$((n + 1))
 	if [ "$1" -eq 0 ]; then
@@ -17,46 +32,94 @@ tap() {
 		failed=1
 	fi
 }
-run() {
-	"$@"
-	rc=$?
-	[ $rc -eq 0 ] || failed=1
+
+# The KTAP of the last load of lfq_test (busybox insmod retries a failed
+# finit_module with init_module, so a failed load prints it twice).
+peer_ktap() {
+	dmesg | sed -n 's/^\[[^]]*\] lfq_test: //p' |
+		awk '/^KTAP version/ { n = 0 } { line[n++] = $0 }
+		     END { for (i = 0; i < n; i++) print line[i] }'
 }
+
+# hold MODE: start "lfq_dev_test MODE", wait until it holds what it holds.
+hold() {
+	rm -f /tmp/held
+	./lfq_dev_test "$1" /tmp/held &
+	holder=$!
+	i=0
+	while [ ! -e /tmp/held ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e /tmp/held ]
+}
+
+unhold() {
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+}
+
+# refused MODULE: rmmod fails and the module is still there.
+refused() {
+	! rmmod "$1" 2>/dev/null && grep -q "^$1 " /proc/modules
+}
+
+start=$(date +%s)
 
 insmod ./lfq.ko
 tap $? "insmod lfq.ko"
 [ -c /dev/lfq ]
-tap $? "/dev/lfq exists"
+tap $? "/dev/lfq is a character device"
 
-# The peer's in-kernel tests and kthread stress run at load and print
-# KTAP; a failed check fails the load.
+t0=$(date +%s)
 insmod ./lfq_test.ko
 rc=$?
-dmesg | sed -n 's/^\[[^]]*\] lfq_test: //p' | grep -E '^(not )?ok [0-9]+ '
-tap $rc "insmod lfq_test.ko: in-kernel API tests and kthread stress"
+peer_ktap
+tap $rc "insmod lfq_test.ko: in-kernel API tests and kthread stress ($(($(date +%s) - t0))s)"
+if [ $rc -ne 0 ]; then
+	insmod ./lfq_test.ko stress=0
+	tap $? "insmod lfq_test.ko stress=0 (for the tests below)"
+fi
+[ -c /dev/lfq_test ]
+tap $? "/dev/lfq_test is a character device"
 
-run ./lfq_dev_test
+t0=$(date +%s)
+./lfq_dev_test
+tap $? "lfq_dev_test: all kselftests passed ($(($(date +%s) - t0))s)"
+
 if [ -x ./vyukov_stress ]; then
 	# the same stress body on /dev/lfq rings (TCG is slow: a tenth of the items)
-	LFQ_TEST_BACKENDS=dev LFQ_STRESS_SCALE=0.1 run ./vyukov_stress
+	t0=$(date +%s)
+	LFQ_TEST_BACKENDS=dev LFQ_STRESS_SCALE=0.1 ./vyukov_stress
+	tap $? "vyukov_stress on /dev/lfq rings ($(($(date +%s) - t0))s)"
 fi
 
-# rmmod is refused while a ring fd is open, and works once it is closed.
+# A job fd pins lfq_test; ring fds and mappings pin lfq.
+if hold hold-job; then
+	refused lfq_test
+	tap $? "rmmod lfq_test refused while a job fd is open"
+else
+	tap 1 "lfq_dev_test hold-job"
+fi
+unhold
 rmmod lfq_test
-tap $? "rmmod lfq_test"
-./lfq_dev_test hold /tmp/holding &
-holder=$!
-i=0
-while [ ! -e /tmp/holding ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-rmmod lfq 2>/dev/null
-[ $? -ne 0 ] && grep -q '^lfq ' /proc/modules
-tap $? "rmmod lfq refused while a ring fd is open"
-kill $holder
-wait $holder 2>/dev/null
-rmmod lfq
-tap $? "rmmod lfq once the last ring fd is closed"
+tap $? "rmmod lfq_test once the job fd is closed"
 
+for mode in hold hold-map; do
+	what="ring fd"
+	[ $mode = hold-map ] && what="ring mapping (its fd closed)"
+	if hold $mode; then
+		refused lfq
+		tap $? "rmmod lfq refused while a $what is open"
+	else
+		tap 1 "lfq_dev_test $mode"
+	fi
+	unhold
+done
+rmmod lfq
+tap $? "rmmod lfq once the last ring is gone"
+[ ! -e /dev/lfq ]
+tap $? "/dev/lfq is gone"
+
+echo "# vm-check: $n checks, $(($(date +%s) - start))s"
 exit $failed

@@ -1,14 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * /dev/lfq_test, the test peer's ioctls: attach kernel producer or consumer
- * threads to a ring fd of the caller and collect what they saw.
+ * /dev/lfq_test, the ioctls of the test peer lfq_test.ko: attach kernel
+ * producer or consumer threads (a job) to a ring fd of the caller and
+ * collect what they saw.
  *
- *   job = ioctl(dev, LFQ_TEST_IOC_START, &job)   a new job fd (cloexec)
+ *   job = ioctl(dev, LFQ_TEST_IOC_START, &job)   a new job fd (close-on-exec)
  *   ioctl(job, LFQ_TEST_IOC_RESULT, &result)     waits for the end
+ *   poll(job, POLLIN)                            readable once it has ended
  *   close(job)                                   stops the threads
  *
- * Producers write lfq_test_item.h items, ids first_id.., seq 0..items-1.
- * Consumers expect ids 0..producers-1, items of each, and check them.
+ * A job holds its own reference to the ring, so it runs on even when the
+ * caller has closed and unmapped every ring fd. It ends when its threads
+ * are done, on the first error, when nothing moved for timeout_ms, or at
+ * deadline_ms, whichever comes first; closing the job fd stops it at once.
+ * RESULT on a non-blocking job fd fails with EAGAIN until the job ended.
+ *
+ * Producers write lfq_test_item.h items: thread i has producer id
+ * producers + i and writes seq 0..items-1. Consumers expect producer ids
+ * 0..producers-1 with items each and check every item: well-formed, never
+ * seen before (a bitmap shared by the job's threads), and, per consumer
+ * thread, in increasing seq order for each producer.
+ *
+ * Errors of START: EFAULT (bad pointer), EINVAL (nonzero reserved field,
+ * unknown flag or role, a count out of range, not an lfq ring fd, a ring
+ * whose elements cannot hold a test item), E2BIG (the consumer's bitmap,
+ * items * producers bits, is above LFQ_TEST_MAX_SEEN), EBADF, ENOMEM.
+ * Unknown ioctls fail with ENOTTY.
  */
 #ifndef _LFQ_TEST_H
 #define _LFQ_TEST_H
@@ -16,23 +33,48 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+/* struct lfq_test_job.role */
 #define LFQ_TEST_PRODUCE	1
 #define LFQ_TEST_CONSUME	2
 
+/*
+ * struct lfq_test_job.flags
+ * LFQ_TEST_F_SURVIVE_EIO: a thread that finds the ring corrupt (-EIO)
+ * counts it in io_errors, sleeps a tick and carries on until its items,
+ * timeout or deadline, instead of ending the job: for rings that a test
+ * corrupts on purpose.
+ */
+#define LFQ_TEST_F_SURVIVE_EIO	(1U << 0)
+#define LFQ_TEST_F_ALL		LFQ_TEST_F_SURVIVE_EIO
+
 #define LFQ_TEST_MAX_THREADS	16
 #define LFQ_TEST_MAX_BURST	32
+#define LFQ_TEST_MAX_PRODUCERS	64		/* producer ids 0..63 */
 #define LFQ_TEST_MAX_ITEMS	(1ULL << 24)	/* per producer */
+#define LFQ_TEST_MAX_SEEN	(1ULL << 28)	/* consumer bitmap bits */
+#define LFQ_TEST_MAX_MS		600000U		/* timeout_ms, deadline_ms */
+#define LFQ_TEST_MAX_PAUSE_US	100000U
 
 /**
  * struct lfq_test_job - LFQ_TEST_IOC_START argument
- * @ring_fd:	(in) a ring fd of the caller
+ * @ring_fd:	(in) a ring fd of the caller, from LFQ_IOC_CREATE
  * @role:	(in) LFQ_TEST_PRODUCE or LFQ_TEST_CONSUME
- * @threads:	(in) kthreads, 1..LFQ_TEST_MAX_THREADS
- * @burst:	(in) items per call, 1..LFQ_TEST_MAX_BURST
- * @items:	(in) items per producer, 1..LFQ_TEST_MAX_ITEMS
- * @producers:	(in) produce: id of the first thread; consume: producer ids
- *		0..producers-1 to expect (1..64)
- * @timeout_ms:	(in) the job gives up after this long without progress
+ * @threads:	(in) kernel threads, 1..LFQ_TEST_MAX_THREADS
+ * @burst:	(in) items per push or pop call, 1..LFQ_TEST_MAX_BURST
+ * @items:	(in) items per producer, 1..LFQ_TEST_MAX_ITEMS: produce: each
+ *		thread writes that many; consume: the job expects that many
+ *		from each of @producers producers
+ * @producers:	(in) produce: the producer id of thread 0, and
+ *		@producers + @threads <= LFQ_TEST_MAX_PRODUCERS; consume: the
+ *		number of producers to expect, 1..LFQ_TEST_MAX_PRODUCERS
+ * @timeout_ms:	(in) end the job when no thread moved an item for this
+ *		long, 1..LFQ_TEST_MAX_MS; a blocked thread waits this long
+ * @deadline_ms:(in) end the job this long after it started, whatever it
+ *		is doing, 1..LFQ_TEST_MAX_MS; 0 for LFQ_TEST_MAX_MS
+ * @flags:	(in) LFQ_TEST_F_*
+ * @pause_every:(in) each thread sleeps @pause_us after every @pause_every
+ *		items it moved, so that its peers run dry and sleep; 0: never
+ * @pause_us:	(in) 1..LFQ_TEST_MAX_PAUSE_US if @pause_every, else 0
  * @__resv:	must be zero
  */
 struct lfq_test_job {
@@ -43,21 +85,30 @@ struct lfq_test_job {
 	__u64 items;
 	__u32 producers;
 	__u32 timeout_ms;
+	__u32 deadline_ms;
+	__u32 flags;
+	__u32 pause_every;
+	__u32 pause_us;
 	__u64 __resv[2];
 };
 
 /**
  * struct lfq_test_result - LFQ_TEST_IOC_RESULT output
- * @moved:	items pushed or popped
- * @malformed:	popped items that were not well-formed
+ * @moved:	items pushed (produce) or popped (consume)
+ * @malformed:	popped items that were not well-formed items from one of
+ *		the expected producers with a seq below items
  * @duplicates:	popped items seen before
- * @misordered:	popped items older than one already seen from the same
- *		producer by the same thread
+ * @misordered:	popped items whose seq was not above the last one the same
+ *		consumer thread saw from the same producer
  * @missing:	consume: expected items never seen
- * @ring_errors:lfq_ring_errors() at the end
- * @nsecs:	from start to the end of the last thread
- * @error:	first error a thread stopped on (negative errno), or 0
+ * @ring_errors:lfq_ring_errors() of the ring when the job ended
+ * @io_errors:	-EIO returns the threads survived (LFQ_TEST_F_SURVIVE_EIO)
+ * @nsecs:	from the start to the end of the last thread
+ * @error:	the error that ended the job (negative errno: -ETIMEDOUT for
+ *		the timeout or deadline, -EIO, -ENOMEM), or 0 if every thread
+ *		finished its work
  * @__pad:	zero
+ * @__resv:	zero
  */
 struct lfq_test_result {
 	__u64 moved;
@@ -66,13 +117,17 @@ struct lfq_test_result {
 	__u64 misordered;
 	__u64 missing;
 	__u64 ring_errors;
+	__u64 io_errors;
 	__u64 nsecs;
 	__s32 error;
 	__u32 __pad;
+	__u64 __resv[2];
 };
 
-#define LFQ_TEST_IOC_MAGIC	0xB8
+#define LFQ_TEST_IOC_MAGIC	0xB8	/* lfq's, from 0x40 on */
+/* On /dev/lfq_test: returns a new job fd. */
 #define LFQ_TEST_IOC_START	_IOW(LFQ_TEST_IOC_MAGIC, 0x40, struct lfq_test_job)
+/* On a job fd. */
 #define LFQ_TEST_IOC_RESULT	_IOR(LFQ_TEST_IOC_MAGIC, 0x41, struct lfq_test_result)
 
 #endif /* _LFQ_TEST_H */

@@ -615,7 +615,7 @@ TEST(blocked_pop_is_woken_by_push)
 	unsigned int kind, i;
 	uint64_t x = 7, v;
 
-	alarm(60);	/* a lost wake-up ends here, as a failure */
+	alarm(20);	/* a lost wake-up ends here (SIGALRM), as a failure */
 	for (kind = 0; kind < 3; kind++) {
 		struct handoff h = { .n = HANDOFFS };
 		struct any_ring a;
@@ -646,7 +646,7 @@ TEST(blocked_push_is_woken_by_pop)
 	unsigned int kind, i;
 	uint64_t x = 9, v;
 
-	alarm(60);
+	alarm(20);
 	for (kind = 0; kind < 3; kind++) {
 		struct handoff h = { .n = HANDOFFS };
 		struct any_ring a;
@@ -692,7 +692,7 @@ TEST(blocked_pop_on_memfd_is_woken_from_another_process)
 
 	ASSERT_NE(NULL, to);
 	ASSERT_NE(NULL, from);
-	alarm(60);
+	alarm(20);
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
