@@ -10,6 +10,11 @@
 #define LFQ_TEST_ITEM_H
 
 #include <linux/types.h>
+#ifdef __KERNEL__
+#include <linux/string.h>
+#else
+#include <string.h>
+#endif
 
 #define LFQ_TEST_MAGIC	0x6c667174U	/* "tqfl" */
 
@@ -35,34 +40,49 @@ static inline __u8 lfq_test_fill(__u64 seq, __u32 i)
 	return (__u8)(seq * 31 + i);
 }
 
+/*
+ * Elements of odd sizes sit unaligned in burst arrays: the item goes in
+ * and out through memcpy, never through a struct pointer.
+ */
 static inline void lfq_test_item_make(void *elem, __u32 elem_size,
 				      __u32 producer, __u64 seq)
 {
-	struct lfq_test_item *it = elem;
+	struct lfq_test_item it = {
+		.magic = LFQ_TEST_MAGIC,
+		.producer = producer,
+		.seq = seq,
+		.check = lfq_test_check(producer, seq),
+	};
 	__u8 *b = elem;
 	__u32 i;
 
-	it->magic = LFQ_TEST_MAGIC;
-	it->producer = producer;
-	it->seq = seq;
-	it->check = lfq_test_check(producer, seq);
-	for (i = sizeof(*it); i < elem_size; i++)
+	memcpy(elem, &it, sizeof(it));
+	for (i = sizeof(it); i < elem_size; i++)
 		b[i] = lfq_test_fill(seq, i);
+}
+
+/* Copy out the item of an element (which may be unaligned). */
+static inline struct lfq_test_item lfq_test_item_get(const void *elem)
+{
+	struct lfq_test_item it;
+
+	memcpy(&it, elem, sizeof(it));
+	return it;
 }
 
 /* 0 if the element is a well-formed item from one of producers. */
 static inline int lfq_test_item_bad(const void *elem, __u32 elem_size,
 				    __u32 producers)
 {
-	const struct lfq_test_item *it = elem;
+	struct lfq_test_item it = lfq_test_item_get(elem);
 	const __u8 *b = elem;
 	__u32 i;
 
-	if (it->magic != LFQ_TEST_MAGIC || it->producer >= producers ||
-	    it->check != lfq_test_check(it->producer, it->seq))
+	if (it.magic != LFQ_TEST_MAGIC || it.producer >= producers ||
+	    it.check != lfq_test_check(it.producer, it.seq))
 		return 1;
-	for (i = sizeof(*it); i < elem_size; i++)
-		if (b[i] != lfq_test_fill(it->seq, i))
+	for (i = sizeof(it); i < elem_size; i++)
+		if (b[i] != lfq_test_fill(it.seq, i))
 			return 1;
 	return 0;
 }

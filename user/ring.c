@@ -468,14 +468,16 @@ static long futex(u32 *uaddr, int op, u32 val, const struct timespec *ts)
 static int time_left_ms(const struct timespec *deadline, int timeout_ms)
 {
 	struct timespec now;
-	long long ms;
+	long long ns, ms;
 
 	if (timeout_ms < 0)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
-	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms > 0 ? (int)(ms > INT_MAX ? INT_MAX : ms) : 0;
+	ns = (deadline->tv_sec - now.tv_sec) * 1000000000LL +
+	     (deadline->tv_nsec - now.tv_nsec);
+	/* round up: a sleep never ends before the deadline */
+	ms = ns > 0 ? (ns + 999999) / 1000000 : 0;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 /*

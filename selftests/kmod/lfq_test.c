@@ -190,19 +190,19 @@ static int job_step(struct job *job, int ret)
 /* Check one popped item, this thread's private copy, against what we saw. */
 static void job_check(struct job *job, s64 *last, const void *elem)
 {
-	const struct lfq_test_item *it = elem;
+	struct lfq_test_item it = lfq_test_item_get(elem);
 	u64 items = job->p.items;
 
 	if (lfq_test_item_bad(elem, job->elem_size, job->p.producers) ||
-	    it->seq >= items) {
+	    it.seq >= items) {
 		atomic64_inc(&job->malformed);
 		return;
 	}
-	if (test_and_set_bit(it->producer * items + it->seq, job->seen))
+	if (test_and_set_bit(it.producer * items + it.seq, job->seen))
 		atomic64_inc(&job->duplicates);
-	if ((s64)it->seq <= last[it->producer])
+	if ((s64)it.seq <= last[it.producer])
 		atomic64_inc(&job->misordered);
-	last[it->producer] = it->seq;
+	last[it.producer] = it.seq;
 }
 
 static int job_produce(struct job_thread *t, u8 *buf)
