@@ -272,6 +272,23 @@ static int job_consume(struct job_thread *t, u8 *buf)
 	return ret;
 }
 
+/*
+ * A thread that has done its work waits for kthread_stop(), so that its
+ * owner can stop it whether or not it has finished. TASK_IDLE: signals
+ * (the watchdog's kicks) do not wake it, and it counts in no load average.
+ */
+static int park_until_stopped(void)
+{
+	for (;;) {
+		set_current_state(TASK_IDLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
 static int job_thread_fn(void *arg)
 {
 	struct job_thread *t = arg;
@@ -297,15 +314,8 @@ static int job_thread_fn(void *arg)
 		smp_store_release(&job->ended, true);
 		wake_up_all(&job->wq);
 	}
-	/* park until job_free() stops us; TASK_IDLE ignores kicks */
-	for (;;) {
-		set_current_state(TASK_IDLE);
-		if (kthread_should_stop())
-			break;
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
-	return 0;
+	/* park until job_free() stops us */
+	return park_until_stopped();
 }
 
 static bool job_ended(struct job *job)
@@ -728,14 +738,7 @@ static int blocked_fn(void *arg)
 	else
 		b->ret = lfq_vyukov_pop(b->ring, &b->value, MAX_SCHEDULE_TIMEOUT);
 	complete(&b->done);
-	for (;;) {
-		set_current_state(TASK_IDLE);
-		if (kthread_should_stop())
-			break;
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
-	return 0;
+	return park_until_stopped();
 }
 
 /* Start b's thread and let it go to sleep in the ring. */
