@@ -921,6 +921,8 @@ struct side {
 	unsigned long long items;	/* per producer */
 	unsigned char *seen;		/* consumers: producers * items */
 	unsigned long long consumed;
+	unsigned long long next_pause;	/* consumers: pause at this count */
+	unsigned int capacity;
 	unsigned int kernel_slept;	/* pauses that saw the kernel asleep */
 	bool kernel_done;		/* the kernel job has ended */
 	int error;			/* first failure */
@@ -1010,6 +1012,25 @@ static bool is_stop(const void *elem)
 	return it->magic == ~LFQ_TEST_MAGIC && it->producer == ~0U;
 }
 
+/*
+ * Whichever consumer first sees the shared count pass the next mark
+ * pauses, so pauses happen however the items are spread over the
+ * threads; and only while the kernel producers still have more than a
+ * ring's worth to push, so that they must fill the ring and sleep.
+ */
+static bool consumer_should_pause(struct side *s)
+{
+	unsigned long long total = s->items * s->producers;
+	unsigned long long c = __atomic_load_n(&s->consumed, __ATOMIC_RELAXED);
+	unsigned long long mark = __atomic_load_n(&s->next_pause, __ATOMIC_RELAXED);
+
+	if (!s->pause_every || c < mark || c + s->capacity >= total)
+		return false;
+	return __atomic_compare_exchange_n(&s->next_pause, &mark,
+					   c + s->pause_every, false,
+					   __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 static void *user_consumer(void *arg)
 {
 	struct side_thread *t = arg;
@@ -1017,7 +1038,6 @@ static void *user_consumer(void *arg)
 	unsigned char *buf = calloc(s->burst, s->elem_size);
 	long long last[LFQ_TEST_MAX_PRODUCERS];
 	const struct lfq_test_item *it;
-	unsigned long long since = 0;
 	int ret, i;
 
 	if (!buf) {
@@ -1071,11 +1091,8 @@ static void *user_consumer(void *arg)
 			}
 			__atomic_add_fetch(&s->consumed, 1, __ATOMIC_RELAXED);
 		}
-		since += ret;
-		if (t->index == 0 && s->pause_every && since >= s->pause_every) {
-			since = 0;
+		if (consumer_should_pause(s))
 			side_pause(s);
-		}
 	}
 out:
 	free(buf);
@@ -1096,6 +1113,8 @@ static void side_init(struct side *s, struct lfq_ring *ring,
 	s->elem_size = variant->elem_size;
 	s->items = variant->items;
 	s->pause_every = variant->pause_every;
+	s->next_pause = variant->pause_every;
+	s->capacity = variant->capacity;
 	/* the pauser must get the gate even while the others keep going */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr,
