@@ -4,14 +4,17 @@
  *
  * /dev/lfq only creates: LFQ_IOC_CREATE returns a new close-on-exec ring
  * fd (an anonymous inode). Everything else happens on the ring fd:
- * LFQ_IOC_INFO, LFQ_IOC_WAKE, mmap of the descriptor (read-only) and the
- * ring region (shared, read-write), poll/epoll, and fdinfo.
+ * LFQ_IOC_INFO, LFQ_IOC_WAKE, LFQ_IOC_WAIT, LFQ_IOC_JOIN, mmap of the
+ * descriptor (read-only) and the ring region (shared, read-write),
+ * poll/epoll, and fdinfo.
  */
 #include <linux/anon_inodes.h>
+#include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
 #include <linux/vmalloc.h>
@@ -31,22 +34,108 @@ static long lfq_ring_ioctl_wake(struct lfq_ring *ring, unsigned long arg)
 
 	if (!arg || arg & ~(unsigned long)LFQ_WAKE_ALL)
 		return -EINVAL;
-	for (dir = 0; dir < LFQ_NR_WAIT; dir++)
-		if (arg & (1UL << dir))
-			wake_up_interruptible_all(&ring->wq[dir]);
+	for (dir = 0; dir < LFQ_NR_WAIT; dir++) {
+		if (!(arg & (1UL << dir)))
+			continue;
+		/* F: pairs with the acquire load of futex in user/ring.c */
+		atomic_inc((atomic_t *)&ring->wait[dir]->futex);
+		wake_up_interruptible_all(&ring->wq[dir]);
+	}
 	return 0;
+}
+
+/*
+ * A futex on the ring's wait word, for user sleepers: every waker bumps
+ * the word before it wakes the queue (lfq_wake() and LFQ_IOC_WAKE), and
+ * the condition is checked after we are queued, so
+ * a wake-up after the caller read seq is never lost.
+ */
+static long lfq_ring_ioctl_wait(struct lfq_ring *ring, void __user *arg)
+{
+	struct lfq_wait_req req;
+	unsigned int dir;
+	long timeout, ret;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.__pad || req.timeout_ms < -1 ||
+	    (req.dir != LFQ_WAKE_NOT_EMPTY && req.dir != LFQ_WAKE_NOT_FULL))
+		return -EINVAL;
+	dir = ilog2(req.dir);
+	timeout = req.timeout_ms < 0 ? MAX_SCHEDULE_TIMEOUT :
+				       msecs_to_jiffies(req.timeout_ms);
+	ret = wait_event_interruptible_timeout(ring->wq[dir],
+			READ_ONCE(ring->wait[dir]->futex) != req.seq, timeout);
+	if (ret < 0)
+		return -EINTR;
+	return ret ? 0 : -ETIMEDOUT;
+}
+
+static struct lfq_file *lfq_file_alloc(struct lfq_ring *ring, int rec)
+{
+	struct lfq_file *lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
+
+	if (lf) {
+		lf->ring = ring;
+		lf->rec = rec;
+	}
+	return lf;
+}
+
+static int lfq_ring_getfd(struct lfq_file *lf)
+{
+	return anon_inode_getfd("[lfq]", &lfq_ring_fops, lf, O_RDWR | O_CLOEXEC);
+}
+
+/*
+ * A new ring fd that owns a claim record: the participant's own, so that
+ * its release says the participant is gone. The record index goes to
+ * *arg; the new fd is returned.
+ */
+static long lfq_ring_ioctl_join(struct lfq_ring *ring, u32 __user *arg)
+{
+	struct lfq_file *lf;
+	int rec, fd;
+
+	rec = lfq_ring_join(ring);
+	if (rec < 0)
+		return rec;
+	lf = lfq_file_alloc(lfq_ring_get(ring), rec);
+	if (!lf) {
+		fd = -ENOMEM;
+		goto err_leave;
+	}
+	if (put_user(rec, arg)) {
+		fd = -EFAULT;
+		goto err_free;
+	}
+	fd = lfq_ring_getfd(lf);
+	if (fd < 0)
+		goto err_free;
+	return fd;
+
+err_free:
+	kfree(lf);
+err_leave:
+	lfq_ring_leave(ring, rec);
+	lfq_ring_put(ring);
+	return fd;
 }
 
 static long lfq_ring_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
-	struct lfq_ring *ring = file->private_data;
+	struct lfq_ring *ring = ((struct lfq_file *)file->private_data)->ring;
 
 	switch (cmd) {
 	case LFQ_IOC_INFO:
 		return lfq_ring_ioctl_info(ring, (void __user *)arg);
 	case LFQ_IOC_WAKE:
 		return lfq_ring_ioctl_wake(ring, arg);
+	case LFQ_IOC_WAIT:
+		return lfq_ring_ioctl_wait(ring, (void __user *)arg);
+	case LFQ_IOC_JOIN:
+		return lfq_ring_ioctl_join(ring, (u32 __user *)arg);
 	}
 	return -ENOTTY;
 }
@@ -68,7 +157,7 @@ static void lfq_vma_clear_maywrite(struct vm_area_struct *vma)
  */
 static int lfq_ring_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct lfq_ring *ring = file->private_data;
+	struct lfq_ring *ring = ((struct lfq_file *)file->private_data)->ring;
 	unsigned long size = vma->vm_end - vma->vm_start;
 	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
 
@@ -93,7 +182,7 @@ static int lfq_ring_mmap(struct file *file, struct vm_area_struct *vma)
 
 static __poll_t lfq_ring_poll(struct file *file, poll_table *wait)
 {
-	struct lfq_ring *ring = file->private_data;
+	struct lfq_ring *ring = ((struct lfq_file *)file->private_data)->ring;
 
 	poll_wait(file, &ring->wq[LFQ_NOT_EMPTY], wait);
 	poll_wait(file, &ring->wq[LFQ_NOT_FULL], wait);
@@ -102,12 +191,22 @@ static __poll_t lfq_ring_poll(struct file *file, poll_table *wait)
 
 static void lfq_ring_show_fdinfo(struct seq_file *m, struct file *file)
 {
-	lfq_ring_show(m, file->private_data);
+	struct lfq_file *lf = file->private_data;
+
+	lfq_ring_show(m, lf->ring);
+	if (lf->rec >= 0)
+		seq_printf(m, "lfq-claim:\t%d\n", lf->rec);
 }
 
+/* The last reference to this fd: its mappings and fd table entries. */
 static int lfq_ring_file_release(struct inode *inode, struct file *file)
 {
-	lfq_ring_put(file->private_data);
+	struct lfq_file *lf = file->private_data;
+
+	if (lf->rec >= 0)
+		lfq_ring_leave(lf->ring, lf->rec);
+	lfq_ring_put(lf->ring);
+	kfree(lf);
 	return 0;
 }
 
@@ -126,6 +225,7 @@ static long lfq_dev_ioctl_create(void __user *arg)
 {
 	struct lfq_create params;
 	struct lfq_ring *ring;
+	struct lfq_file *lf;
 	int fd;
 
 	if (copy_from_user(&params, arg, sizeof(params)))
@@ -134,9 +234,12 @@ static long lfq_dev_ioctl_create(void __user *arg)
 	if (IS_ERR(ring))
 		return PTR_ERR(ring);
 	/* the file takes over our reference */
-	fd = anon_inode_getfd("[lfq]", &lfq_ring_fops, ring, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	lf = lfq_file_alloc(ring, -1);
+	fd = lf ? lfq_ring_getfd(lf) : -ENOMEM;
+	if (fd < 0) {
+		kfree(lf);
 		lfq_ring_put(ring);
+	}
 	return fd;
 }
 

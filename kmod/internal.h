@@ -8,8 +8,10 @@
 
 #include <linux/fs.h>
 #include <linux/kref.h>
+#include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "lfq.h"
 
@@ -33,6 +35,7 @@ struct lfq_ring {
 	u32 stride;			/* bytes per slot */
 	u32 elem_size;
 	u32 capacity;
+	u32 order;			/* log2(capacity) */
 	struct lfq_wait *wait[LFQ_NR_WAIT];
 
 	/* The object. */
@@ -43,6 +46,32 @@ struct lfq_ring {
 	struct page **pages;
 	unsigned int nr_pages;
 	void *area;			/* vmap of pages: desc page, ring region */
+
+	/* Claim records of participants, and the repair of dead ones. */
+	struct lfq_claim *claims;	/* shared: info.nr_claims records */
+	struct lfq_rec *recs;		/* kernel's view of each record */
+	struct mutex claim_lock;	/* recs */
+	struct delayed_work repair;
+	unsigned long repair_delay;	/* jiffies, doubles while waiting */
+};
+
+/* Kernel state of claim record i, under claim_lock. */
+enum {
+	LFQ_REC_FREE,			/* no fd owns it */
+	LFQ_REC_LIVE,			/* owned by a joined ring fd */
+	LFQ_REC_DEAD,			/* fd gone, its ticket still to repair */
+};
+
+struct lfq_rec {
+	u64 pos;			/* DEAD: the ticket, copied at release */
+	u32 claim;			/* DEAD: LFQ_CLAIM_PUSH or LFQ_CLAIM_POP */
+	u32 state;			/* LFQ_REC_* */
+};
+
+/* A ring fd: the ring, and the claim record it owns if it joined. */
+struct lfq_file {
+	struct lfq_ring *ring;
+	int rec;			/* index into claims[], or -1 */
 };
 
 static inline void *lfq_slot(const struct lfq_ring *ring, u64 pos)
@@ -56,13 +85,19 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 	       void *arg, long timeout);
 void lfq_wake(struct lfq_ring *ring, unsigned int dir);
 int lfq_ring_corrupt(struct lfq_ring *ring);
+void lfq_ring_count(struct lfq_ring *ring, u64 *counter);
 __poll_t lfq_ring_poll_mask(struct lfq_ring *ring);
 void lfq_ring_show(struct seq_file *m, struct lfq_ring *ring);
+int lfq_ring_join(struct lfq_ring *ring);
+void lfq_ring_leave(struct lfq_ring *ring, unsigned int rec);
 
 /* Per-type hooks for ring.c. */
 void lfq_vyukov_init(struct lfq_ring *ring);
 __poll_t lfq_vyukov_poll(struct lfq_ring *ring);
 void lfq_vyukov_show(struct seq_file *m, struct lfq_ring *ring);
+__poll_t lfq_turn_poll(struct lfq_ring *ring);
+void lfq_turn_show(struct seq_file *m, struct lfq_ring *ring);
+int lfq_turn_repair(struct lfq_ring *ring, u32 claim, u64 pos);
 
 /* The ring fd (dev.c). */
 extern const struct file_operations lfq_ring_fops;

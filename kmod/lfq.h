@@ -17,6 +17,16 @@
 
 struct lfq_ring;
 
+/**
+ * struct lfq_turn_ref - a slot reserved to write or read in place
+ * @elem:	the element in the slot
+ * @ticket:	the ticket that reserved it
+ */
+struct lfq_turn_ref {
+	void *elem;
+	u64 ticket;
+};
+
 struct lfq_ring *lfq_ring_create(const struct lfq_create *params);
 struct lfq_ring *lfq_ring_get_fd(int fd);
 struct lfq_ring *lfq_ring_get(struct lfq_ring *ring);
@@ -41,5 +51,21 @@ bool lfq_vyukov_empty(const struct lfq_ring *ring);
 bool lfq_vyukov_full(const struct lfq_ring *ring);
 long lfq_vyukov_drain(struct lfq_ring *ring,
 		      void (*fn)(void *elem, void *arg), void *arg);
+
+int lfq_turn_try_push(struct lfq_ring *ring, const void *elem);
+int lfq_turn_push(struct lfq_ring *ring, const void *elem, long timeout);
+int lfq_turn_try_pop(struct lfq_ring *ring, void *elem);
+int lfq_turn_pop(struct lfq_ring *ring, void *elem, long timeout);
+int lfq_turn_try_push_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref);
+int lfq_turn_push_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref,
+			  long timeout);
+int lfq_turn_push_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref);
+int lfq_turn_try_pop_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref);
+int lfq_turn_pop_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref,
+			 long timeout);
+int lfq_turn_pop_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref);
+u64 lfq_turn_size(const struct lfq_ring *ring);
+bool lfq_turn_empty(const struct lfq_ring *ring);
+bool lfq_turn_full(const struct lfq_ring *ring);
 
 #endif /* _LFQ_H */

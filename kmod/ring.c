@@ -28,16 +28,19 @@ module_param(max_ring_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_ring_bytes,
 		 "Largest ring, descriptor and ring region, in bytes (default 64 MiB)");
 
-/* What differs between ring types, for layout, waiting and poll. */
+/* What differs between ring types, for layout, waiting, poll and repair. */
 struct lfq_type {
 	u32 slot_hdr;			/* bytes before the element in a slot */
 	u32 slots_off;			/* slot 0, from the ring region start */
 	u32 wait_off[LFQ_NR_WAIT];	/* struct lfq_wait in the header */
 	u32 nr_policies;		/* valid policies are 0..nr_policies-1 */
+	u32 nr_claims;			/* claim records after the slots */
 	const char *name;
-	void (*init)(struct lfq_ring *ring);
+	void (*init)(struct lfq_ring *ring);	/* none: zeroed memory will do */
 	__poll_t (*poll)(struct lfq_ring *ring);
 	void (*show)(struct seq_file *m, struct lfq_ring *ring);
+	/* 0 repaired or nothing to do, -EAGAIN not yet, -EIO corrupt */
+	int (*repair)(struct lfq_ring *ring, u32 claim, u64 pos);
 };
 
 static const struct lfq_type lfq_types[] = {
@@ -54,11 +57,25 @@ static const struct lfq_type lfq_types[] = {
 		.poll		= lfq_vyukov_poll,
 		.show		= lfq_vyukov_show,
 	},
+	[LFQ_RING_TURN] = {
+		.slot_hdr	= LFQ_TURN_SLOT_HDR,
+		.slots_off	= LFQ_TURN_SLOTS_OFF,
+		.wait_off	= {
+			[LFQ_NOT_EMPTY]	= offsetof(struct lfq_turn_hdr, not_empty),
+			[LFQ_NOT_FULL]	= offsetof(struct lfq_turn_hdr, not_full),
+		},
+		.nr_policies	= 1,
+		.nr_claims	= LFQ_CLAIMS,
+		.name		= "turn",
+		.poll		= lfq_turn_poll,
+		.show		= lfq_turn_show,
+		.repair		= lfq_turn_repair,
+	},
 };
 
 static const struct lfq_type *lfq_type(u32 type)
 {
-	if (type >= ARRAY_SIZE(lfq_types) || !lfq_types[type].init)
+	if (type >= ARRAY_SIZE(lfq_types) || !lfq_types[type].name)
 		return NULL;
 	return &lfq_types[type];
 }
@@ -70,6 +87,10 @@ static void __maybe_unused lfq_abi_pins(void)
 	BUILD_BUG_ON(sizeof(struct lfq_info) != 96);
 	BUILD_BUG_ON(offsetof(struct lfq_info, desc_off) != 32);
 	BUILD_BUG_ON(offsetof(struct lfq_info, slots_off) != 64);
+	BUILD_BUG_ON(offsetof(struct lfq_info, claims_off) != 72);
+	BUILD_BUG_ON(offsetof(struct lfq_info, nr_claims) != 80);
+	BUILD_BUG_ON(offsetof(struct lfq_desc, skipped) != 96);
+	BUILD_BUG_ON(offsetof(struct lfq_desc, unresolved) != 112);
 	BUILD_BUG_ON(offsetof(struct lfq_desc, errors) != 128);
 	BUILD_BUG_ON(sizeof(struct lfq_desc) != 192);
 	BUILD_BUG_ON(sizeof(struct lfq_desc) > PAGE_SIZE);
@@ -78,6 +99,12 @@ static void __maybe_unused lfq_abi_pins(void)
 	BUILD_BUG_ON(offsetof(struct lfq_vyukov_hdr, not_empty) != 128);
 	BUILD_BUG_ON(offsetof(struct lfq_vyukov_hdr, not_full) != 192);
 	BUILD_BUG_ON(sizeof(struct lfq_vyukov_hdr) != LFQ_VYUKOV_SLOTS_OFF);
+	BUILD_BUG_ON(offsetof(struct lfq_turn_hdr, tail) != 64);
+	BUILD_BUG_ON(offsetof(struct lfq_turn_hdr, not_empty) != 128);
+	BUILD_BUG_ON(offsetof(struct lfq_turn_hdr, not_full) != 192);
+	BUILD_BUG_ON(sizeof(struct lfq_turn_hdr) != LFQ_TURN_SLOTS_OFF);
+	BUILD_BUG_ON(sizeof(struct lfq_claim) != LFQ_CACHELINE);
+	BUILD_BUG_ON(sizeof(struct lfq_wait_req) != 16);
 	BUILD_BUG_ON(sizeof(atomic_t) != sizeof(u32));
 }
 
@@ -114,7 +141,10 @@ static int lfq_layout(const struct lfq_create *p, struct lfq_info *info)
 	info->ring_off = LFQ_OFF_RING;
 	info->slots_off = t->slots_off;
 	/* no overflow: stride <= 65600 and capacity <= 2^30 */
-	info->ring_size = PAGE_ALIGN(t->slots_off + stride * p->capacity);
+	info->claims_off = t->slots_off + stride * p->capacity;
+	info->nr_claims = t->nr_claims;
+	info->ring_size = PAGE_ALIGN(info->claims_off +
+				     (u64)t->nr_claims * sizeof(struct lfq_claim));
 	if (info->desc_size + info->ring_size > max_ring_bytes)
 		return -E2BIG;
 	return 0;
@@ -159,6 +189,104 @@ err_free_pages:
 	return -ENOMEM;
 }
 
+/*
+ * Claim records, in the spirit of robust futex lists: a participant
+ * joins (LFQ_IOC_JOIN) and gets a record in the ring region plus an fd
+ * of its own. It writes the record around each claim (struct lfq_claim);
+ * when that fd is released, however the participant ended, the kernel
+ * reads the record and repairs a ticket left held, so that the other
+ * participants go on. The record is shared memory and may be garbage:
+ * the kernel copies it once, checks it, and works on the copy.
+ */
+
+/* Take a free record for a new participant: its index, or -errno. */
+int lfq_ring_join(struct lfq_ring *ring)
+{
+	unsigned int i;
+	int ret = -EBUSY;
+
+	if (!ring->info.nr_claims)
+		return -EOPNOTSUPP;
+	mutex_lock(&ring->claim_lock);
+	for (i = 0; i < ring->info.nr_claims; i++) {
+		if (ring->recs[i].state != LFQ_REC_FREE)
+			continue;
+		ring->recs[i].state = LFQ_REC_LIVE;
+		WRITE_ONCE(ring->claims[i].pos, 0);
+		WRITE_ONCE(ring->claims[i].state, LFQ_CLAIM_IDLE);
+		ret = i;
+		break;
+	}
+	mutex_unlock(&ring->claim_lock);
+	return ret;
+}
+
+/*
+ * Repair every dead record whose slot has come round; try again later
+ * for the others (a dead producer's slot may still hold the previous
+ * lap's item), backing off up to a second while the ring stands still.
+ */
+static void lfq_repair_work(struct work_struct *work)
+{
+	struct lfq_ring *ring = container_of(to_delayed_work(work),
+					     struct lfq_ring, repair);
+	const struct lfq_type *t = lfq_type(ring->info.type);
+	bool again = false;
+	unsigned int i;
+
+	mutex_lock(&ring->claim_lock);
+	for (i = 0; i < ring->info.nr_claims; i++) {
+		struct lfq_rec *rec = &ring->recs[i];
+
+		if (rec->state != LFQ_REC_DEAD)
+			continue;
+		if (t->repair(ring, rec->claim, rec->pos) == -EAGAIN)
+			again = true;
+		else
+			rec->state = LFQ_REC_FREE;
+	}
+	if (again) {
+		ring->repair_delay = min_t(unsigned long, ring->repair_delay * 2, HZ);
+		schedule_delayed_work(&ring->repair, ring->repair_delay);
+	}
+	mutex_unlock(&ring->claim_lock);
+}
+
+/* The fd that owned record rec is gone: repair what its owner held. */
+void lfq_ring_leave(struct lfq_ring *ring, unsigned int rec)
+{
+	struct lfq_claim *c = &ring->claims[rec];
+	struct lfq_rec *r = &ring->recs[rec];
+	u32 claim;
+
+	mutex_lock(&ring->claim_lock);
+	/* the owner is gone: these words no longer change, unless scribbled */
+	r->pos = READ_ONCE(c->pos);
+	claim = READ_ONCE(c->state);
+	switch (claim) {
+	case LFQ_CLAIM_IDLE:
+		r->state = LFQ_REC_FREE;
+		break;
+	case LFQ_CLAIM_PUSH_PENDING:
+	case LFQ_CLAIM_POP_PENDING:
+		lfq_ring_count(ring, &ring->desc->unresolved);
+		r->state = LFQ_REC_FREE;
+		break;
+	case LFQ_CLAIM_PUSH:
+	case LFQ_CLAIM_POP:
+		r->claim = claim;
+		r->state = LFQ_REC_DEAD;
+		ring->repair_delay = 1;
+		mod_delayed_work(system_wq, &ring->repair, 0);
+		break;
+	default:
+		lfq_ring_corrupt(ring);
+		r->state = LFQ_REC_FREE;
+		break;
+	}
+	mutex_unlock(&ring->claim_lock);
+}
+
 /**
  * lfq_ring_create() - create a ring for kernel use
  * @params: ring type, capacity, element size, flags and policy, exactly as
@@ -188,8 +316,15 @@ struct lfq_ring *lfq_ring_create(const struct lfq_create *params)
 	ring = kzalloc(sizeof(*ring), GFP_KERNEL_ACCOUNT);
 	if (!ring)
 		return ERR_PTR(-ENOMEM);
+	ring->recs = kcalloc(t->nr_claims, sizeof(*ring->recs),
+			     GFP_KERNEL_ACCOUNT);
+	if (t->nr_claims && !ring->recs) {
+		kfree(ring);
+		return ERR_PTR(-ENOMEM);
+	}
 	ret = lfq_ring_alloc_area(ring, info.desc_size + info.ring_size);
 	if (ret) {
+		kfree(ring->recs);
 		kfree(ring);
 		return ERR_PTR(ret);
 	}
@@ -203,11 +338,16 @@ struct lfq_ring *lfq_ring_create(const struct lfq_create *params)
 	ring->stride = info.slot_stride;
 	ring->elem_size = info.elem_size;
 	ring->capacity = info.capacity;
+	ring->order = ilog2(info.capacity);
+	ring->claims = ring->hdr + info.claims_off;
+	mutex_init(&ring->claim_lock);
+	INIT_DELAYED_WORK(&ring->repair, lfq_repair_work);
 	for (dir = 0; dir < LFQ_NR_WAIT; dir++) {
 		ring->wait[dir] = ring->hdr + t->wait_off[dir];
 		init_waitqueue_head(&ring->wq[dir]);
 	}
-	t->init(ring);
+	if (t->init)
+		t->init(ring);
 	return ring;
 }
 EXPORT_SYMBOL_NS_GPL(lfq_ring_create, LFQ);
@@ -216,8 +356,11 @@ static void lfq_ring_release(struct kref *ref)
 {
 	struct lfq_ring *ring = container_of(ref, struct lfq_ring, ref);
 
+	/* nobody is left to wait for a repair */
+	cancel_delayed_work_sync(&ring->repair);
 	vunmap(ring->area);
 	lfq_ring_free_pages(ring);
+	kfree(ring->recs);
 	kfree(ring);
 }
 
@@ -276,7 +419,7 @@ struct lfq_ring *lfq_ring_get_fd(int fd)
 		fdput(f);
 		return ERR_PTR(-EINVAL);
 	}
-	ring = f.file->private_data;
+	ring = ((struct lfq_file *)f.file->private_data)->ring;
 	kref_get(&ring->ref);
 	fdput(f);
 	return ring;
@@ -311,11 +454,16 @@ u64 lfq_ring_errors(const struct lfq_ring *ring)
 }
 EXPORT_SYMBOL_NS_GPL(lfq_ring_errors, LFQ);
 
+/* Bump one of the descriptor's counters; userspace only reads them. */
+void lfq_ring_count(struct lfq_ring *ring, u64 *counter)
+{
+	atomic64_inc((atomic64_t *)counter);
+}
+
 /* The ring's words hold values no correct ring can hold. */
 int lfq_ring_corrupt(struct lfq_ring *ring)
 {
-	/* desc is read-only for userspace: only the kernel writes errors */
-	atomic64_inc((atomic64_t *)&ring->desc->errors);
+	lfq_ring_count(ring, &ring->desc->errors);
 	return -EIO;
 }
 
@@ -337,6 +485,11 @@ void lfq_ring_show(struct seq_file *m, struct lfq_ring *ring)
 		   READ_ONCE(ring->wait[LFQ_NOT_EMPTY]->waiters),
 		   READ_ONCE(ring->wait[LFQ_NOT_FULL]->waiters));
 	seq_printf(m, "lfq-errors:\t%llu\n", lfq_ring_errors(ring));
+	if (t->nr_claims)
+		seq_printf(m, "lfq-repaired:\t%llu skipped %llu dropped %llu unresolved\n",
+			   READ_ONCE(ring->desc->skipped),
+			   READ_ONCE(ring->desc->dropped),
+			   READ_ONCE(ring->desc->unresolved));
 }
 
 static bool lfq_would_block(int ret)
@@ -408,7 +561,8 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 
 /*
  * Wake the sleepers of wait[dir] after making progress in that direction:
- * kernel waiters, and user waiters sleeping in poll() on the ring fd.
+ * kernel waiters, user waiters in LFQ_IOC_WAIT (whose word we bump first)
+ * and in poll() on the ring fd.
  * Costs one full barrier and one load when nobody sleeps.
  */
 void lfq_wake(struct lfq_ring *ring, unsigned int dir)
@@ -417,5 +571,7 @@ void lfq_wake(struct lfq_ring *ring, unsigned int dir)
 	smp_mb();
 	if (likely(!READ_ONCE(ring->wait[dir]->waiters)))
 		return;
+	/* F: pairs with the acquire load of futex in user/ring.c */
+	atomic_inc((atomic_t *)&ring->wait[dir]->futex);
 	wake_up_interruptible_all(&ring->wq[dir]);
 }

@@ -38,6 +38,13 @@
 						(new), memory_order_relaxed,	\
 						memory_order_relaxed)
 
+/* Like the kernel's atomic64_fetch_add_relaxed(): returns the old value. */
+#define fetch_add_relaxed(p, v) \
+	atomic_fetch_add_explicit(__lfq_atomic(p), (v), memory_order_relaxed)
+
+/* Orders memory accesses against this thread only: the compiler's barrier(). */
+#define barrier()		atomic_signal_fence(memory_order_seq_cst)
+
 /* Fully ordered counters, as the kernel's atomic_inc()/atomic_dec() + smp_mb. */
 #define atomic_add_u32(p, v) \
 	atomic_fetch_add_explicit(__lfq_atomic(p), (v), memory_order_seq_cst)

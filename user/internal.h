@@ -43,7 +43,9 @@ struct lfq_ring {
 	u32 stride;			/* bytes per slot */
 	u32 elem_size;
 	u32 capacity;
+	u32 order;			/* log2(capacity) */
 	struct lfq_wait *wait[LFQ_NR_WAIT];
+	struct lfq_claim *claim;	/* our claim record, once joined */
 
 	/* Backend. */
 	enum lfq_mem mem;		/* LFQ_MEM_*; caller memory is HEAP */
@@ -53,6 +55,7 @@ struct lfq_ring {
 	size_t map_size;
 	bool free_map;			/* map came from posix_memalign() */
 	void *ring_map;			/* fds: the ring region */
+	int claim_fd;			/* the joined fd that owns claim, or -1 */
 	struct lfq_info info;		/* validated copy */
 	atomic_ulong errors;		/* corruption seen by this process */
 };
@@ -72,5 +75,6 @@ int lfq_ring_corrupt(struct lfq_ring *ring);
 /* Per-type hooks for ring.c. */
 void lfq_vyukov_init(struct lfq_ring *ring);
 short lfq_vyukov_poll(struct lfq_ring *ring);
+short lfq_turn_poll(struct lfq_ring *ring);
 
 #endif /* LFQ_USER_INTERNAL_H */

@@ -55,6 +55,27 @@ uint64_t lfq_ring_errors(const struct lfq_ring *ring);
 void lfq_ring_destroy(struct lfq_ring *ring);
 
 /*
+ * Participants of a /dev/lfq ring whose type has claim records
+ * (LFQ_RING_TURN): lfq_ring_join() gives this handle a claim record and
+ * an fd of its own, so that if the process dies while it holds a ticket,
+ * the module repairs the ticket and the others go on. A joined handle
+ * is one participant: use it from one thread at a time (each thread can
+ * lfq_ring_attach() its own handle and join). -EOPNOTSUPP for other
+ * rings and memory, -EALREADY, -EBUSY when every record is taken.
+ *
+ * lfq_ring_repairs() reads the module's counts of what it repaired
+ * (struct lfq_desc): all 0 without the module.
+ */
+struct lfq_repairs {
+	uint64_t skipped;	/* dead producers' tickets, skipped */
+	uint64_t dropped;	/* items of dead consumers, released unread */
+	uint64_t unresolved;	/* deaths inside a claim: nothing repaired */
+};
+
+int lfq_ring_join(struct lfq_ring *ring);
+int lfq_ring_repairs(const struct lfq_ring *ring, struct lfq_repairs *r);
+
+/*
  * For event loops that sleep on lfq_ring_fd() themselves (poll, epoll) on
  * a /dev/lfq ring: wakers skip the wake-up while nobody has announced a
  * sleep (the need-wakeup flag), so announce first and sleep only if
@@ -88,6 +109,32 @@ bool lfq_vyukov_empty(const struct lfq_ring *ring);
 bool lfq_vyukov_full(const struct lfq_ring *ring);
 long lfq_vyukov_drain(struct lfq_ring *ring,
 		      void (*fn)(void *elem, void *arg), void *arg);
+
+/*
+ * Turn bounded MPMC queue (user/turn.c). push and pop take a ticket and
+ * wait for its turn: they never fail on a correct ring (-EIO on a corrupt
+ * one) and have no timeout; use the try_ forms with lfq_ring_wait_begin()
+ * to wait with one. The _reserve forms hand out the slot to write or read
+ * in place, given back with the matching _commit.
+ */
+struct lfq_turn_ref {
+	void *elem;		/* the element in the slot */
+	uint64_t ticket;	/* the ticket that reserved it */
+};
+
+int lfq_turn_try_push(struct lfq_ring *ring, const void *elem);
+int lfq_turn_push(struct lfq_ring *ring, const void *elem);
+int lfq_turn_try_pop(struct lfq_ring *ring, void *elem);
+int lfq_turn_pop(struct lfq_ring *ring, void *elem);
+int lfq_turn_try_push_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref);
+int lfq_turn_push_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref);
+int lfq_turn_push_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref);
+int lfq_turn_try_pop_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref);
+int lfq_turn_pop_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref);
+int lfq_turn_pop_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref);
+uint64_t lfq_turn_size(const struct lfq_ring *ring);
+bool lfq_turn_empty(const struct lfq_ring *ring);
+bool lfq_turn_full(const struct lfq_ring *ring);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,10 @@ _Static_assert(sizeof(struct lfq_create) == 48, "lfq_create");
 _Static_assert(sizeof(struct lfq_info) == 96, "lfq_info");
 _Static_assert(offsetof(struct lfq_info, desc_off) == 32, "info.desc_off");
 _Static_assert(offsetof(struct lfq_info, slots_off) == 64, "info.slots_off");
+_Static_assert(offsetof(struct lfq_info, claims_off) == 72, "info.claims_off");
+_Static_assert(offsetof(struct lfq_info, nr_claims) == 80, "info.nr_claims");
+_Static_assert(offsetof(struct lfq_desc, skipped) == 96, "desc.skipped");
+_Static_assert(offsetof(struct lfq_desc, unresolved) == 112, "desc.unresolved");
 _Static_assert(offsetof(struct lfq_desc, errors) == 128, "desc.errors");
 _Static_assert(sizeof(struct lfq_desc) == 192, "lfq_desc");
 _Static_assert(sizeof(struct lfq_wait) == LFQ_CACHELINE, "lfq_wait");
@@ -37,6 +41,15 @@ _Static_assert(offsetof(struct lfq_vyukov_hdr, not_full) == 192,
 	       "vyukov.not_full");
 _Static_assert(sizeof(struct lfq_vyukov_hdr) == LFQ_VYUKOV_SLOTS_OFF,
 	       "vyukov slots follow the header");
+_Static_assert(offsetof(struct lfq_turn_hdr, tail) == 64, "turn.tail");
+_Static_assert(offsetof(struct lfq_turn_hdr, not_empty) == 128,
+	       "turn.not_empty");
+_Static_assert(offsetof(struct lfq_turn_hdr, not_full) == 192,
+	       "turn.not_full");
+_Static_assert(sizeof(struct lfq_turn_hdr) == LFQ_TURN_SLOTS_OFF,
+	       "turn slots follow the header");
+_Static_assert(sizeof(struct lfq_claim) == LFQ_CACHELINE, "lfq_claim");
+_Static_assert(sizeof(struct lfq_wait_req) == 16, "lfq_wait_req");
 
 /* What differs between ring types, for layout and waiting. */
 struct lfq_type {
@@ -44,7 +57,8 @@ struct lfq_type {
 	u32 slots_off;			/* slot 0, from the ring region start */
 	u32 wait_off[LFQ_NR_WAIT];	/* struct lfq_wait in the header */
 	u32 nr_policies;		/* valid policies are 0..nr_policies-1 */
-	void (*init)(struct lfq_ring *ring);
+	u32 nr_claims;			/* claim records after the slots */
+	void (*init)(struct lfq_ring *ring);	/* none: zeroed memory will do */
 	short (*poll)(struct lfq_ring *ring);
 };
 
@@ -60,12 +74,23 @@ static const struct lfq_type lfq_types[] = {
 		.init		= lfq_vyukov_init,
 		.poll		= lfq_vyukov_poll,
 	},
+	[LFQ_RING_TURN] = {
+		.slot_hdr	= LFQ_TURN_SLOT_HDR,
+		.slots_off	= LFQ_TURN_SLOTS_OFF,
+		.wait_off	= {
+			[LFQ_NOT_EMPTY]	= offsetof(struct lfq_turn_hdr, not_empty),
+			[LFQ_NOT_FULL]	= offsetof(struct lfq_turn_hdr, not_full),
+		},
+		.nr_policies	= 1,
+		.nr_claims	= LFQ_CLAIMS,
+		.poll		= lfq_turn_poll,
+	},
 };
 
 static const struct lfq_type *lfq_type(u32 type)
 {
 	if (type >= sizeof(lfq_types) / sizeof(lfq_types[0]) ||
-	    !lfq_types[type].init)
+	    !lfq_types[type].poll)
 		return NULL;
 	return &lfq_types[type];
 }
@@ -106,7 +131,10 @@ static int lfq_layout(const struct lfq_create *p, struct lfq_info *info,
 	info->policy = p->policy;
 	info->desc_size = page;
 	info->slots_off = t->slots_off;
-	info->ring_size = page_align(t->slots_off + stride * p->capacity, page);
+	info->claims_off = t->slots_off + stride * p->capacity;
+	info->nr_claims = t->nr_claims;
+	info->ring_size = page_align(info->claims_off + (u64)t->nr_claims *
+				     sizeof(struct lfq_claim), page);
 	return 0;
 }
 
@@ -132,7 +160,9 @@ static int lfq_check_info(const struct lfq_info *info, u64 page)
 	if (info->slot_stride != want.slot_stride ||
 	    info->desc_size != want.desc_size ||
 	    info->ring_size != want.ring_size ||
-	    info->slots_off != want.slots_off)
+	    info->slots_off != want.slots_off ||
+	    info->claims_off != want.claims_off ||
+	    info->nr_claims != want.nr_claims)
 		return -EPROTO;
 	return 0;
 }
@@ -154,11 +184,13 @@ static struct lfq_ring *lfq_ring_alloc(const struct lfq_info *info,
 	ring->stride = info->slot_stride;
 	ring->elem_size = info->elem_size;
 	ring->capacity = info->capacity;
+	ring->order = (u32)__builtin_ctz(info->capacity);
 	for (dir = 0; dir < LFQ_NR_WAIT; dir++)
 		ring->wait[dir] = (struct lfq_wait *)((u8 *)ring_region +
 						      t->wait_off[dir]);
 	ring->mem = mem;
 	ring->fd = fd;
+	ring->claim_fd = -1;
 	ring->futex_flags = mem == LFQ_MEM_HEAP ? FUTEX_PRIVATE_FLAG : 0;
 	ring->info = *info;
 	return ring;
@@ -167,8 +199,11 @@ static struct lfq_ring *lfq_ring_alloc(const struct lfq_info *info,
 /* Lay out a new ring in zeroed memory: descriptor, then ring region. */
 static void lfq_ring_format(struct lfq_ring *ring, struct lfq_desc *desc)
 {
+	const struct lfq_type *t = lfq_type(ring->info.type);
+
 	desc->info = ring->info;
-	lfq_type(ring->info.type)->init(ring);
+	if (t->init)
+		t->init(ring);
 }
 
 ssize_t lfq_ring_mem_size(const struct lfq_create *params)
@@ -431,10 +466,49 @@ uint64_t lfq_ring_errors(const struct lfq_ring *ring)
 	return errors;
 }
 
+int lfq_ring_repairs(const struct lfq_ring *ring, struct lfq_repairs *r)
+{
+	const struct lfq_desc *desc;
+
+	if (!ring || !r)
+		return -EINVAL;
+	desc = ring->map;
+	r->skipped = READ_ONCE(desc->skipped);
+	r->dropped = READ_ONCE(desc->dropped);
+	r->unresolved = READ_ONCE(desc->unresolved);
+	return 0;
+}
+
+int lfq_ring_join(struct lfq_ring *ring)
+{
+	__u32 rec;
+	int fd;
+
+	if (!ring)
+		return -EINVAL;
+	if (ring->mem != LFQ_MEM_DEV || !ring->info.nr_claims)
+		return -EOPNOTSUPP;
+	if (ring->claim)
+		return -EALREADY;
+	fd = ioctl(ring->fd, LFQ_IOC_JOIN, &rec);
+	if (fd < 0)
+		return -errno;
+	if (rec >= ring->info.nr_claims) {
+		close(fd);
+		return -EPROTO;
+	}
+	ring->claim_fd = fd;
+	ring->claim = (struct lfq_claim *)((u8 *)ring->hdr +
+					   ring->info.claims_off) + rec;
+	return 0;
+}
+
 void lfq_ring_destroy(struct lfq_ring *ring)
 {
 	if (!ring)
 		return;
+	if (ring->claim_fd >= 0)
+		close(ring->claim_fd);
 	switch (ring->mem) {
 	case LFQ_MEM_HEAP:
 		/* caller memory is the caller's to free */
@@ -481,41 +555,34 @@ static int time_left_ms(const struct timespec *deadline, int timeout_ms)
 }
 
 /*
- * Sleep until woken or timed out: in poll() on a ring fd, where the kernel
- * side and other processes wake us through the wait queue; on the futex
- * otherwise. 0 to try again, or -ETIMEDOUT.
- *
- * poll() registers on the wait queue after our recheck of the ring, unlike
- * the futex (whose value was read at F, before it). That is still safe:
- * poll() looks at the ring again (lfq_ring_poll() in kmod/dev.c) after
- * registering, and the wait-queue lock orders that look after any wake-up
- * that came before the registration.
+ * Sleep until woken or timed out, while the futex word still holds seq:
+ * on the futex itself, or on a /dev/lfq ring in LFQ_IOC_WAIT, its twin
+ * in the module (which cannot FUTEX_WAKE a user address). 0 to try
+ * again, or -ETIMEDOUT.
  */
 static int lfq_sleep(struct lfq_ring *ring, unsigned int dir, u32 seq,
 		     int left_ms)
 {
-	struct pollfd pfd = {
-		.fd = ring->fd,
-		.events = dir == LFQ_NOT_EMPTY ? POLLIN : POLLOUT,
-	};
 	struct timespec ts = {
 		.tv_sec = left_ms / 1000,
 		.tv_nsec = (left_ms % 1000) * 1000000L,
 	};
-	int ret;
+	long ret;
 
 	if (ring->mem == LFQ_MEM_DEV) {
-		ret = poll(&pfd, 1, left_ms);
-		if (ret == 0)
-			return -ETIMEDOUT;
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-		return 0;
+		struct lfq_wait_req req = {
+			.dir = 1U << dir, .seq = seq, .timeout_ms = left_ms,
+		};
+
+		ret = ioctl(ring->fd, LFQ_IOC_WAIT, &req);
+	} else {
+		ret = futex(&ring->wait[dir]->futex,
+			    FUTEX_WAIT | ring->futex_flags, seq,
+			    left_ms < 0 ? NULL : &ts);
 	}
-	if (futex(&ring->wait[dir]->futex, FUTEX_WAIT | ring->futex_flags, seq,
-		  left_ms < 0 ? NULL : &ts) && errno == ETIMEDOUT)
-		return -ETIMEDOUT;
-	return 0;		/* woken, value changed, or signal */
+	if (ret == 0 || errno == EAGAIN || errno == EINTR)
+		return 0;	/* woken, value changed, or signal */
+	return -errno;
 }
 
 static bool lfq_would_block(int ret)
@@ -593,7 +660,7 @@ void lfq_wake(struct lfq_ring *ring, unsigned int dir)
 	if (likely(!READ_ONCE(w->waiters)))
 		return;
 	if (ring->mem == LFQ_MEM_DEV) {
-		/* kernel waiters and pollers sleep on the ring's wait queue */
+		/* the module bumps futex and wakes its wait queue */
 		ioctl(ring->fd, LFQ_IOC_WAKE, 1U << dir);
 		return;
 	}

@@ -391,7 +391,7 @@ TEST(create_rejects_every_bad_parameter)
 		int err;
 	} bad[] = {
 		{ "type 0", { .type = 0, .capacity = 4, .elem_size = 8 }, -EINVAL },
-		{ "type 2", { .type = 2, .capacity = 4, .elem_size = 8 }, -EINVAL },
+		{ "type 99", { .type = 99, .capacity = 4, .elem_size = 8 }, -EINVAL },
 		{ "type ~0", { .type = ~0U, .capacity = 4, .elem_size = 8 }, -EINVAL },
 		{ "flag bit 0", { .type = 1, .flags = 1, .capacity = 4, .elem_size = 8 }, -EINVAL },
 		{ "flag bit 31", { .type = 1, .flags = 1U << 31, .capacity = 4, .elem_size = 8 }, -EINVAL },

@@ -581,7 +581,7 @@ static void __init test_create(void)
 		int err;
 	} bad[] __initconst = {
 		{ "type 0", { .type = 0, .capacity = 4, .elem_size = 8 }, -EINVAL },
-		{ "type 2", { .type = 2, .capacity = 4, .elem_size = 8 }, -EINVAL },
+		{ "type 99", { .type = 99, .capacity = 4, .elem_size = 8 }, -EINVAL },
 		{ "unknown flag", { .type = LFQ_RING_VYUKOV, .flags = 1, .capacity = 4, .elem_size = 8 }, -EINVAL },
 		{ "policy 1", { .type = LFQ_RING_VYUKOV, .capacity = 4, .elem_size = 8, .policy = 1 }, -EINVAL },
 		{ "nonzero __pad", { .type = LFQ_RING_VYUKOV, .capacity = 4, .elem_size = 8, .__pad = 1 }, -EINVAL },

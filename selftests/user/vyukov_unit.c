@@ -969,7 +969,7 @@ TEST(nonzero_reserved_unknown_flags_type_policy_return_einval)
 	p = vparams(4, 8);
 	p.type = 0;
 	expect_all_refuse(_metadata, &p, -EINVAL);
-	p.type = LFQ_RING_VYUKOV + 1;
+	p.type = 99;
 	expect_all_refuse(_metadata, &p, -EINVAL);
 	p.type = UINT32_MAX;
 	expect_all_refuse(_metadata, &p, -EINVAL);
@@ -1011,7 +1011,7 @@ TEST(vyukov_op_on_other_ring_type_returns_einval)
 	ASSERT_NE(NULL, r);
 	ASSERT_EQ(0, lfq_vyukov_try_push(r, &v));
 	info = (struct lfq_info *)lfq_ring_info(r);
-	info->type = LFQ_RING_VYUKOV + 1;
+	info->type = LFQ_RING_TURN;
 	EXPECT_EQ(-EINVAL, lfq_vyukov_try_push(r, &v));
 	EXPECT_EQ(-EINVAL, lfq_vyukov_try_pop(r, &v));
 	EXPECT_EQ(-EINVAL, lfq_vyukov_push(r, &v, -1));

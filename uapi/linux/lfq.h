@@ -8,8 +8,9 @@
  *
  * Device model
  *   /dev/lfq only creates: LFQ_IOC_CREATE returns a new ring fd
- *   (close-on-exec). On a ring fd: LFQ_IOC_INFO, LFQ_IOC_WAKE, mmap of the
- *   two regions below, poll/epoll, and /proc/<pid>/fdinfo.
+ *   (close-on-exec). On a ring fd: LFQ_IOC_INFO, LFQ_IOC_WAKE,
+ *   LFQ_IOC_WAIT, LFQ_IOC_JOIN, mmap of the two regions below,
+ *   poll/epoll, and /proc/<pid>/fdinfo.
  *
  * Regions (mmap offsets are cookies, as in io_uring)
  *   LFQ_OFF_DESC  one page, read-only: struct lfq_desc (geometry + counters
@@ -17,7 +18,8 @@
  *   LFQ_OFF_RING  read-write, info.ring_size bytes: the ring header
  *                 (positions and wait words, each owner on its own 64-byte
  *                 line) followed at info.slots_off by capacity slots of
- *                 info.slot_stride bytes.
+ *                 info.slot_stride bytes, then, for ring types that have
+ *                 them, info.nr_claims claim records at info.claims_off.
  *   A memfd ring from liblfq has the same two regions at file offsets
  *   0 and info.desc_size, and says so in the descriptor's *_off fields.
  *
@@ -57,6 +59,7 @@
 
 /* Ring types (struct lfq_create.type). */
 #define LFQ_RING_VYUKOV		1U	/* bounded MPMC, per-slot sequence */
+#define LFQ_RING_TURN		2U	/* bounded MPMC, tickets and per-slot turn */
 
 /* Creation flags (struct lfq_create.flags): none defined yet. */
 #define LFQ_F_ALL		0U
@@ -106,6 +109,9 @@ struct lfq_create {
  * @ring_off:	(out) mmap offset of the ring region
  * @ring_size:	(out) its length in bytes
  * @slots_off:	(out) offset of slot 0 inside the ring region
+ * @claims_off:	(out) offset of the claim records inside the ring region
+ * @nr_claims:	(out) how many claim records; 0 if the type has none
+ * @__pad:	zero
  * @__resv:	zero
  */
 struct lfq_info {
@@ -122,20 +128,35 @@ struct lfq_info {
 	__u64 ring_off;
 	__u64 ring_size;
 	__u64 slots_off;
-	__u64 __resv[3];
+	__u64 claims_off;
+	__u32 nr_claims;
+	__u32 __pad;
+	__u64 __resv[1];
 };
 
 /**
  * struct lfq_desc - the read-only descriptor region
  * @info:	geometry, as LFQ_IOC_INFO returns it
+ * @skipped:	tickets of producers that died or gave up before publishing,
+ *		which the kernel marked LFQ_TURN_SKIPPED so consumers skip them
+ * @dropped:	items that a dead consumer had claimed; the kernel released
+ *		their slots unread
+ * @unresolved:	claims that died between announcing a claim and recording
+ *		its ticket (LFQ_CLAIM_*_PENDING): the kernel cannot tell whether
+ *		a ticket was taken, so it repairs nothing and counts it here
  * @__resv0:	zero
  * @errors:	times the kernel found the ring's shared words corrupt
- *		(written by the kernel only; always 0 without the module)
  * @__resv1:	zero
+ *
+ * Every counter is written by the kernel only, and is always 0 without
+ * the module.
  */
 struct lfq_desc {
 	struct lfq_info info;
-	__u64 __resv0[4];
+	__u64 skipped;
+	__u64 dropped;
+	__u64 unresolved;
+	__u64 __resv0;
 	__u64 errors;
 	__u64 __resv1[7];
 };
@@ -144,8 +165,9 @@ struct lfq_desc {
  * struct lfq_wait - one wait condition, on its own cache line
  * @waiters:	number of sleepers on this condition: the need-wakeup flag.
  *		A waker that finds it zero makes no syscall.
- * @futex:	the futex word of heap and memfd rings, bumped by each wake
- *		there; unused on /dev/lfq rings, whose sleepers use poll()
+ * @futex:	bumped by every wake-up that finds a sleeper: the futex word
+ *		of heap and memfd rings, and what LFQ_IOC_WAIT waits on for
+ *		/dev/lfq rings
  * @__pad:	zero
  */
 struct lfq_wait {
@@ -178,11 +200,94 @@ struct lfq_vyukov_hdr {
 #define LFQ_VYUKOV_SLOT_HDR	8U
 #define LFQ_VYUKOV_SLOTS_OFF	256U
 
+/**
+ * struct lfq_turn_hdr - head of the ring region of LFQ_RING_TURN
+ * @head:	next producer ticket; taken by fetch_add or CAS
+ * @tail:	next consumer ticket; taken by fetch_add or CAS
+ * @not_empty:	consumers sleeping until a turn they wait for comes
+ * @not_full:	producers sleeping until a turn they wait for comes
+ *
+ * Slots follow at LFQ_TURN_SLOTS_OFF. Each slot starts with a __u64 turn
+ * and holds the element from byte 8. For ticket t, lap = t / capacity:
+ * the slot of t is the producer's when turn == 2 * lap, the consumer's
+ * when turn == 2 * lap + 1, and the next lap's producer's at 2 * lap + 2.
+ * LFQ_TURN_SKIPPED in a consumer's turn says the producer died (or a
+ * kernel producer gave up) before writing: the consumer releases the
+ * slot and takes another ticket.
+ */
+struct lfq_turn_hdr {
+	__u64 head;
+	__u64 __pad_head[7];
+	__u64 tail;
+	__u64 __pad_tail[7];
+	struct lfq_wait not_empty;
+	struct lfq_wait not_full;
+};
+
+#define LFQ_TURN_SLOT_HDR	8U
+#define LFQ_TURN_SLOTS_OFF	256U
+#define LFQ_TURN_SKIPPED	(1ULL << 63)
+
+/**
+ * struct lfq_claim - a participant's claim record, on its own cache line
+ * @pos:	the ticket held, for LFQ_CLAIM_PUSH and LFQ_CLAIM_POP
+ * @state:	LFQ_CLAIM_*; written after @pos
+ * @__pad:	zero
+ * @__resv:	zero
+ *
+ * In the spirit of robust futex lists: a participant that owns a record
+ * (LFQ_IOC_JOIN) writes it around every claim, in its own memory order:
+ *
+ *	state = *_PENDING;  take a ticket t;  pos = t, state = PUSH/POP;
+ *	... publish or release the slot ...;  state = IDLE
+ *
+ * When the participant's fd is released (close, exit, kill -9), the
+ * kernel reads the record and repairs a ticket left in PUSH or POP state,
+ * counting it in lfq_desc.skipped or lfq_desc.dropped.
+ */
+struct lfq_claim {
+	__u64 pos;
+	__u32 state;
+	__u32 __pad;
+	__u64 __resv[6];
+};
+
+#define LFQ_CLAIM_IDLE		0U	/* holds nothing */
+#define LFQ_CLAIM_PUSH_PENDING	1U	/* about to take a producer ticket */
+#define LFQ_CLAIM_PUSH		2U	/* holds producer ticket pos */
+#define LFQ_CLAIM_POP_PENDING	3U	/* about to take a consumer ticket */
+#define LFQ_CLAIM_POP		4U	/* holds consumer ticket pos */
+
+#define LFQ_CLAIMS		64U	/* claim records of a LFQ_RING_TURN ring */
+
+/**
+ * struct lfq_wait_req - LFQ_IOC_WAIT argument: a futex on a ring fd
+ * @dir:	LFQ_WAKE_NOT_EMPTY or LFQ_WAKE_NOT_FULL, one of them
+ * @seq:	the value of that direction's lfq_wait.futex the caller read
+ *		before its last look at the ring
+ * @timeout_ms:	-1 forever, 0 no sleep, or milliseconds
+ * @__pad:	zero
+ *
+ * Sleeps until the futex word differs from @seq: every waker (kernel
+ * code and LFQ_IOC_WAKE) bumps it before it wakes, so a wake-up between
+ * the caller's look and its sleep is never lost. A module cannot FUTEX_WAKE a user address, so /dev/lfq rings
+ * sleep here instead.
+ */
+struct lfq_wait_req {
+	__u32 dir;
+	__u32 seq;
+	__s32 timeout_ms;
+	__u32 __pad;
+};
+
 #define LFQ_IOC_MAGIC		0xB8
 /* On /dev/lfq: returns a new ring fd. */
 #define LFQ_IOC_CREATE		_IOW(LFQ_IOC_MAGIC, 0x01, struct lfq_create)
 /* On a ring fd. */
 #define LFQ_IOC_INFO		_IOR(LFQ_IOC_MAGIC, 0x02, struct lfq_info)
 #define LFQ_IOC_WAKE		_IO(LFQ_IOC_MAGIC, 0x03)	/* arg: LFQ_WAKE_* */
+#define LFQ_IOC_WAIT		_IOW(LFQ_IOC_MAGIC, 0x04, struct lfq_wait_req)
+/* Returns a new ring fd that owns a claim record; its index in *arg. */
+#define LFQ_IOC_JOIN		_IOR(LFQ_IOC_MAGIC, 0x05, __u32)
 
 #endif /* _UAPI_LINUX_LFQ_H */
