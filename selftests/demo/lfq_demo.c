@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lfq_demo: the Vyukov ring moving items across the boundary, one line per
- * path with items/s and a verdict:
+ * lfq_demo: each ring moving items across the boundary, one line per path
+ * with items/s and a verdict:
  *
  *   user -> kernel     this process pushes, lfq_test.ko kthreads pop
  *   kernel -> user     lfq_test.ko kthreads push, this process pops
  *   process <-> process  a child pushes, this process pops, same ring fd
+ *   killed producer    (turn) a child is killed holding a ticket; the
+ *                      module repairs it and a second child carries on
  *
  * Every item is checked on arrival (well formed, per-producer order, no
  * duplicate, no loss); a path that loses or garbles anything says FAILED
- * and the program exits 1.
+ * and the program exits 1. The turn ring's calls that wait do so the way
+ * an event loop would: try, then poll() the ring fd between
+ * lfq_ring_wait_begin() and lfq_ring_wait_end(), with a timeout.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +34,63 @@
 
 #define ELEM_SIZE	64
 #define CAPACITY	256
+#define TIMEOUT_MS	10000
+
+/* The verbs of one ring type, each waiting up to TIMEOUT_MS. */
+struct demo_ring {
+	const char *name;
+	__u32 type;
+	int (*push)(struct lfq_ring *ring, const void *elem);
+	int (*pop)(struct lfq_ring *ring, void *elem);
+	int (*try_pop)(struct lfq_ring *ring, void *elem);
+};
+
+static int vyukov_push(struct lfq_ring *ring, const void *elem)
+{
+	return lfq_vyukov_push(ring, elem, TIMEOUT_MS);
+}
+
+static int vyukov_pop(struct lfq_ring *ring, void *elem)
+{
+	return lfq_vyukov_pop(ring, elem, TIMEOUT_MS);
+}
+
+/* Sleep in poll() until the ring may have events, as an event loop does. */
+static int wait_ring(struct lfq_ring *ring, short events)
+{
+	struct pollfd pfd = { .fd = lfq_ring_fd(ring), .events = events };
+	int ret = 1;
+
+	if (lfq_ring_wait_begin(ring, events) == 0)
+		ret = poll(&pfd, 1, TIMEOUT_MS);
+	lfq_ring_wait_end(ring, events);
+	return ret == 0 ? -ETIMEDOUT : 0;
+}
+
+static int turn_push(struct lfq_ring *ring, const void *elem)
+{
+	int ret;
+
+	while ((ret = lfq_turn_try_push(ring, elem)) == -ENOSPC)
+		if ((ret = wait_ring(ring, POLLOUT)))
+			break;
+	return ret;
+}
+
+static int turn_pop(struct lfq_ring *ring, void *elem)
+{
+	int ret;
+
+	while ((ret = lfq_turn_try_pop(ring, elem)) == -EAGAIN)
+		if ((ret = wait_ring(ring, POLLIN)))
+			break;
+	return ret;
+}
+
+static const struct demo_ring rings[] = {
+	{ "Vyukov", LFQ_RING_VYUKOV, vyukov_push, vyukov_pop, lfq_vyukov_try_pop },
+	{ "turn", LFQ_RING_TURN, turn_push, turn_pop, lfq_turn_try_pop },
+};
 
 static double now(void)
 {
@@ -37,19 +100,10 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int report(const char *path, unsigned long long items, double secs,
-		  const char *problem)
-{
-	printf("%-22s %10llu items  %12.0f items/s  %s%s\n", path, items,
-	       secs > 0 ? items / secs : 0.0, problem ? "FAILED: " : "verified",
-	       problem ? problem : "");
-	return problem ? 1 : 0;
-}
-
-static int create_ring(struct lfq_ring **ring)
+static int create_ring(const struct demo_ring *dr, struct lfq_ring **ring)
 {
 	struct lfq_create p = {
-		.type = LFQ_RING_VYUKOV,
+		.type = dr->type,
 		.capacity = CAPACITY,
 		.elem_size = ELEM_SIZE,
 	};
@@ -57,35 +111,40 @@ static int create_ring(struct lfq_ring **ring)
 	return lfq_ring_create(ring, &p, LFQ_MEM_DEV);
 }
 
-/* Pop n items of one producer and check them; NULL if all is well. */
-static const char *consume(struct lfq_ring *ring, unsigned long long n)
+/*
+ * Pop n items of producer id, seq 0..n-1 in order, and check them; NULL
+ * if all is well.
+ */
+static const char *consume(const struct demo_ring *dr, struct lfq_ring *ring,
+			   unsigned int id, unsigned long long n)
 {
 	unsigned char elem[ELEM_SIZE];
-	const struct lfq_test_item *it = (const void *)elem;
 	unsigned long long i;
 
 	for (i = 0; i < n; i++) {
-		if (lfq_vyukov_pop(ring, elem, 10000))
+		if (dr->pop(ring, elem))
 			return "timed out waiting for an item";
-		if (lfq_test_item_bad(elem, ELEM_SIZE, 1))
+		if (lfq_test_item_bad(elem, ELEM_SIZE, id + 1) ||
+		    lfq_test_item_get(elem).producer != id)
 			return "malformed item";
-		if (it->seq != i)
+		if (lfq_test_item_get(elem).seq != i)
 			return "item lost, duplicated or out of order";
 	}
-	if (lfq_vyukov_try_pop(ring, elem) != -EAGAIN)
+	if (dr->try_pop(ring, elem) != -EAGAIN)
 		return "more items than were pushed";
 	return NULL;
 }
 
-static int produce(struct lfq_ring *ring, unsigned long long n)
+static int produce(const struct demo_ring *dr, struct lfq_ring *ring,
+		   unsigned int id, unsigned long long n)
 {
 	unsigned char elem[ELEM_SIZE];
 	unsigned long long i;
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		lfq_test_item_make(elem, ELEM_SIZE, 0, i);
-		ret = lfq_vyukov_push(ring, elem, 10000);
+		lfq_test_item_make(elem, ELEM_SIZE, id, i);
+		ret = dr->push(ring, elem);
 		if (ret)
 			return ret;
 	}
@@ -129,21 +188,35 @@ static const char *job_verdict(int job, unsigned long long n)
 	return NULL;
 }
 
-static int user_to_kernel(unsigned long long n)
+static int report(const struct demo_ring *dr, const char *path,
+		  unsigned long long items, double secs, const char *problem)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "%s: %s", dr->name, path);
+	if (problem)
+		printf("%-32s FAILED: %s\n", name, problem);
+	else
+		printf("%-32s %9llu items  %10.0f items/s  verified\n", name,
+		       items, secs > 0 ? items / secs : 0.0);
+	return problem ? 1 : 0;
+}
+
+static int user_to_kernel(const struct demo_ring *dr, unsigned long long n)
 {
 	const char *problem = NULL;
 	struct lfq_ring *ring;
 	int job, ret;
 	double t0;
 
-	ret = create_ring(&ring);
+	ret = create_ring(dr, &ring);
 	if (ret)
-		return report("user -> kernel", 0, 0, strerror(-ret));
+		return report(dr, "user -> kernel", 0, 0, strerror(-ret));
 	t0 = now();
 	job = start_job(ring, LFQ_TEST_CONSUME, n);
 	if (job < 0)
 		problem = strerror(-job);
-	else if ((ret = produce(ring, n)))
+	else if ((ret = produce(dr, ring, 0, n)))
 		problem = strerror(-ret);
 	if (job >= 0) {
 		const char *verdict = job_verdict(job, n);
@@ -151,71 +224,152 @@ static int user_to_kernel(unsigned long long n)
 		problem = problem ? problem : verdict;
 	}
 	lfq_ring_destroy(ring);
-	return report("user -> kernel", n, now() - t0, problem);
+	return report(dr, "user -> kernel", n, now() - t0, problem);
 }
 
-static int kernel_to_user(unsigned long long n)
+static int kernel_to_user(const struct demo_ring *dr, unsigned long long n)
 {
 	const char *problem;
 	struct lfq_ring *ring;
 	int job, ret;
 	double t0;
 
-	ret = create_ring(&ring);
+	ret = create_ring(dr, &ring);
 	if (ret)
-		return report("kernel -> user", 0, 0, strerror(-ret));
+		return report(dr, "kernel -> user", 0, 0, strerror(-ret));
 	t0 = now();
 	job = start_job(ring, LFQ_TEST_PRODUCE, n);
 	if (job < 0) {
 		lfq_ring_destroy(ring);
-		return report("kernel -> user", 0, 0, strerror(-job));
+		return report(dr, "kernel -> user", 0, 0, strerror(-job));
 	}
-	problem = consume(ring, n);
+	problem = consume(dr, ring, 0, n);
 	if (!problem)
 		problem = job_verdict(job, n);
 	else
 		close(job);
 	lfq_ring_destroy(ring);
-	return report("kernel -> user", n, now() - t0, problem);
+	return report(dr, "kernel -> user", n, now() - t0, problem);
 }
 
-static int process_to_process(unsigned long long n)
+/*
+ * A child that attaches through the inherited ring fd, joins when it can
+ * (so that the module repairs its ticket if it dies), pushes n items as
+ * producer id and, with hold, then reserves one more slot, tells the
+ * parent through fd and waits to be killed holding the ticket.
+ */
+static pid_t spawn_producer(const struct demo_ring *dr, struct lfq_ring *ring,
+			    unsigned int id, unsigned long long n, int fd)
+{
+	pid_t pid = fork();
+	struct lfq_turn_ref ref;
+	struct lfq_ring *child;
+	int ret;
+
+	if (pid)
+		return pid;
+	ret = lfq_ring_attach(&child, lfq_ring_fd(ring));
+	if (!ret && dr->type == LFQ_RING_TURN)
+		ret = lfq_ring_join(child);
+	if (ret || produce(dr, child, id, n))
+		_exit(1);
+	if (fd >= 0) {
+		if (lfq_turn_push_reserve(child, &ref) || write(fd, "x", 1) != 1)
+			_exit(1);
+		pause();
+	}
+	_exit(0);
+}
+
+static const char *reap(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return "producer process failed";
+	return NULL;
+}
+
+static int process_to_process(const struct demo_ring *dr, unsigned long long n)
 {
 	struct lfq_ring *ring;
 	const char *problem;
-	int status, ret;
+	const char *verdict;
 	double t0;
 	pid_t pid;
+	int ret;
 
-	ret = create_ring(&ring);
+	ret = create_ring(dr, &ring);
 	if (ret)
-		return report("process <-> process", 0, 0, strerror(-ret));
+		return report(dr, "process <-> process", 0, 0, strerror(-ret));
 	t0 = now();
-	pid = fork();
-	if (pid == 0) {
-		struct lfq_ring *child;
-
-		/* the child attaches through the inherited ring fd */
-		ret = lfq_ring_attach(&child, lfq_ring_fd(ring));
-		_exit(ret || produce(child, n) ? 1 : 0);
-	}
-	problem = consume(ring, n);
-	waitpid(pid, &status, 0);
-	if (!problem && (!WIFEXITED(status) || WEXITSTATUS(status)))
-		problem = "producer process failed";
+	pid = spawn_producer(dr, ring, 0, n, -1);
+	problem = consume(dr, ring, 0, n);
+	verdict = reap(pid);
 	lfq_ring_destroy(ring);
-	return report("process <-> process", n, now() - t0, problem);
+	return report(dr, "process <-> process", n, now() - t0,
+		      problem ? problem : verdict);
+}
+
+/*
+ * kill -9 of a producer between its ticket and its publish: the module
+ * repairs the ticket when the child's joined fd goes, the consumer skips
+ * it, and a second producer's items all arrive.
+ */
+static int killed_producer(const struct demo_ring *dr, unsigned long long n)
+{
+	const char *problem = NULL;
+	struct lfq_repairs rep;
+	struct lfq_ring *ring;
+	int pipefd[2], ret;
+	pid_t pid;
+	double t0;
+	char c;
+
+	ret = create_ring(dr, &ring);
+	if (!ret && pipe2(pipefd, O_CLOEXEC))
+		ret = -errno;
+	if (ret)
+		return report(dr, "killed producer, repaired", 0, 0, strerror(-ret));
+	t0 = now();
+	pid = spawn_producer(dr, ring, 0, n / 2, pipefd[1]);
+	problem = consume(dr, ring, 0, n / 2);
+	if (!problem && read(pipefd[0], &c, 1) != 1)
+		problem = "the producer did not reserve its slot";
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (!problem) {
+		pid = spawn_producer(dr, ring, 1, n - n / 2, -1);
+		problem = consume(dr, ring, 1, n - n / 2);
+		if (!problem)
+			problem = reap(pid);
+		else
+			kill(pid, SIGKILL), waitpid(pid, NULL, 0);
+	}
+	if (!problem && (lfq_ring_repairs(ring, &rep) || rep.skipped != 1 ||
+			 rep.dropped || rep.unresolved))
+		problem = "the repair counters do not say one ticket skipped";
+	close(pipefd[0]);
+	close(pipefd[1]);
+	lfq_ring_destroy(ring);
+	return report(dr, "killed producer, repaired", n, now() - t0, problem);
 }
 
 int main(int argc, char **argv)
 {
 	unsigned long long n = argc > 1 ? strtoull(argv[1], NULL, 0) : 200000;
+	unsigned int i;
 	int failed = 0;
 
-	printf("Vyukov MPMC ring, capacity %u, %u-byte items, one /dev/lfq ring per path\n",
+	printf("capacity %u, %u-byte items, one /dev/lfq ring per line\n",
 	       CAPACITY, ELEM_SIZE);
-	failed |= user_to_kernel(n);
-	failed |= kernel_to_user(n);
-	failed |= process_to_process(n);
+	for (i = 0; i < sizeof(rings) / sizeof(rings[0]); i++) {
+		failed |= user_to_kernel(&rings[i], n);
+		failed |= kernel_to_user(&rings[i], n);
+		failed |= process_to_process(&rings[i], n);
+		if (rings[i].type == LFQ_RING_TURN)
+			failed |= killed_producer(&rings[i], n);
+	}
 	return failed;
 }
