@@ -74,6 +74,18 @@ static u64 turn_of(const struct lfq_ring *ring, u64 pos)
 	return (pos >> ring->order) << 1;
 }
 
+/*
+ * How far turn is past want, the skip bit aside. LFQ_TURN_SKIPPED is only
+ * ever set on a consumer's (odd) turn: on a producer's it is corruption,
+ * and counts as ahead.
+ */
+static s64 turn_dif(u64 turn, u64 want)
+{
+	if ((turn & LFQ_TURN_SKIPPED) && !(turn & 1))
+		return S64_MAX;
+	return (s64)((turn & ~LFQ_TURN_SKIPPED) - want);
+}
+
 /* Give the slot of a written element to its consumer. */
 static void turn_publish(struct lfq_ring *ring, struct turn_slot *slot, u64 turn)
 {
@@ -118,7 +130,7 @@ static int __turn_try_push(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 		pos = READ_ONCE(hdr->head);
 		if (pos != prev)
 			continue;
-		if ((s64)((turn & ~LFQ_TURN_SKIPPED) - turn_of(ring, pos)) > 0)
+		if (turn_dif(turn, turn_of(ring, pos)) > 0)
 			return lfq_ring_corrupt(ring);
 		return -ENOSPC;
 	}
@@ -148,7 +160,7 @@ static int __turn_try_pop(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 		slot = lfq_slot(ring, pos);
 		/* C: pairs with B in turn_publish() and R in lfq_turn_repair() */
 		turn = smp_load_acquire(&slot->turn);
-		dif = (s64)((turn & ~LFQ_TURN_SKIPPED) - (turn_of(ring, pos) + 1));
+		dif = turn_dif(turn, turn_of(ring, pos) + 1);
 		if (dif == 0) {
 			if (!try_cmpxchg_relaxed(&hdr->tail, &pos, pos + 1))
 				continue;
@@ -219,14 +231,18 @@ static int turn_check(const struct lfq_ring *ring, const void *p, long timeout)
 
 /*
  * The slot of a reservation, if the reservation is one that the ring
- * handed out and that is still waiting for its commit at turn.
+ * handed out (its ticket is below counter, head or tail) and that is
+ * still waiting for its commit at turn.
  */
 static struct turn_slot *turn_ref_slot(struct lfq_ring *ring,
-				       const struct lfq_turn_ref *ref, u64 turn)
+				       const struct lfq_turn_ref *ref,
+				       const __u64 *counter, u64 turn)
 {
 	struct turn_slot *slot = lfq_slot(ring, ref->ticket);
 
-	if (ref->elem != slot->data || READ_ONCE(slot->turn) != turn)
+	if (ref->elem != slot->data ||
+	    (s64)(READ_ONCE(*counter) - ref->ticket) <= 0 ||
+	    READ_ONCE(slot->turn) != turn)
 		return NULL;
 	return slot;
 }
@@ -379,17 +395,20 @@ EXPORT_SYMBOL_NS_GPL(lfq_turn_push_reserve, LFQ);
  *
  * Context: any context; never sleeps.
  * Return: 0, or -EINVAL if @ref is not a reservation of @ring waiting
- * for its commit (committed already, forged, or its slot was scribbled).
+ * for its commit (committed already, a ticket never handed out, or its
+ * slot was scribbled).
  */
 int lfq_turn_push_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref)
 {
+	struct lfq_turn_hdr *hdr;
 	struct turn_slot *slot;
 	u64 turn;
 
 	if (turn_check(ring, ref, 0))
 		return -EINVAL;
+	hdr = ring->hdr;
 	turn = turn_of(ring, ref->ticket);
-	slot = turn_ref_slot(ring, ref, turn);
+	slot = turn_ref_slot(ring, ref, &hdr->head, turn);
 	if (!slot)
 		return -EINVAL;
 	turn_publish(ring, slot, turn + 1);
@@ -451,13 +470,15 @@ EXPORT_SYMBOL_NS_GPL(lfq_turn_pop_reserve, LFQ);
  */
 int lfq_turn_pop_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref)
 {
+	struct lfq_turn_hdr *hdr;
 	struct turn_slot *slot;
 	u64 turn;
 
 	if (turn_check(ring, ref, 0))
 		return -EINVAL;
+	hdr = ring->hdr;
 	turn = turn_of(ring, ref->ticket) + 1;
-	slot = turn_ref_slot(ring, ref, turn);
+	slot = turn_ref_slot(ring, ref, &hdr->tail, turn);
 	if (!slot)
 		return -EINVAL;
 	turn_release(ring, slot, turn + 1);
@@ -531,7 +552,7 @@ int lfq_turn_repair(struct lfq_ring *ring, u32 claim, u64 pos)
 	struct turn_slot *slot = lfq_slot(ring, pos);
 	u64 want = turn_of(ring, pos) + (claim == LFQ_CLAIM_POP);
 	u64 turn = READ_ONCE(slot->turn);
-	s64 dif = (s64)((turn & ~LFQ_TURN_SKIPPED) - want);
+	s64 dif = turn_dif(turn, want);
 
 	if (dif < 0)
 		return -EAGAIN;

@@ -70,6 +70,18 @@ static u64 turn_of(const struct lfq_ring *ring, u64 pos)
 	return (pos >> ring->order) << 1;
 }
 
+/*
+ * How far turn is past want, the skip bit aside. LFQ_TURN_SKIPPED is only
+ * ever set on a consumer's (odd) turn: on a producer's it is corruption,
+ * and counts as ahead.
+ */
+static s64 turn_dif(u64 turn, u64 want)
+{
+	if ((turn & LFQ_TURN_SKIPPED) && !(turn & 1))
+		return S64_MAX;
+	return (s64)((turn & ~LFQ_TURN_SKIPPED) - want);
+}
+
 /* Give the slot of a written element to its consumer. */
 static void turn_publish(struct lfq_ring *ring, struct turn_slot *slot, u64 turn)
 {
@@ -132,7 +144,7 @@ static int __turn_try_push(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 		pos = READ_ONCE(hdr->head);
 		if (pos != prev)
 			continue;
-		if ((s64)((turn & ~LFQ_TURN_SKIPPED) - turn_of(ring, pos)) > 0)
+		if (turn_dif(turn, turn_of(ring, pos)) > 0)
 			return lfq_ring_corrupt(ring);
 		return -ENOSPC;
 	}
@@ -162,7 +174,7 @@ static int __turn_try_pop(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 		slot = lfq_slot(ring, pos);
 		/* C: pairs with B in turn_publish() and R in lfq_turn_repair() */
 		turn = smp_load_acquire(&slot->turn);
-		dif = (s64)((turn & ~LFQ_TURN_SKIPPED) - (turn_of(ring, pos) + 1));
+		dif = turn_dif(turn, turn_of(ring, pos) + 1);
 		if (dif == 0) {
 			if (!try_cmpxchg_relaxed(&hdr->tail, &pos, pos + 1))
 				continue;
@@ -197,7 +209,7 @@ static int turn_wait_op(struct lfq_ring *ring, void *arg)
 
 	/* A, C: pair with D and B (R) for the ticket we wait with */
 	w->turn = smp_load_acquire(&w->slot->turn);
-	dif = (s64)((w->turn & ~LFQ_TURN_SKIPPED) - w->want);
+	dif = turn_dif(w->turn, w->want);
 	if (dif > 0)
 		return lfq_ring_corrupt(ring);
 	return dif < 0 ? -EAGAIN : 0;
@@ -311,15 +323,17 @@ static int turn_check(const struct lfq_ring *ring, const void *p)
 }
 
 /*
- * Is ref a reservation that the ring handed out and that still waits for
- * its commit at turn?
+ * Is ref a reservation that the ring handed out (its ticket is below
+ * counter, head or tail) and that still waits for its commit at turn?
  */
 static bool turn_ref_ok(struct lfq_ring *ring, const struct lfq_turn_ref *ref,
-			u64 turn)
+			const __u64 *counter, u64 turn)
 {
 	struct turn_slot *slot = lfq_slot(ring, ref->ticket);
 
-	return ref->elem == slot->data && READ_ONCE(slot->turn) == turn;
+	return ref->elem == slot->data &&
+	       (s64)(READ_ONCE(*counter) - ref->ticket) > 0 &&
+	       READ_ONCE(slot->turn) == turn;
 }
 
 int lfq_turn_try_push_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref)
@@ -338,8 +352,10 @@ int lfq_turn_push_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 
 int lfq_turn_push_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref)
 {
+	struct lfq_turn_hdr *hdr = ring ? ring->hdr : NULL;
+
 	if (turn_check(ring, ref) ||
-	    !turn_ref_ok(ring, ref, turn_of(ring, ref->ticket)))
+	    !turn_ref_ok(ring, ref, &hdr->head, turn_of(ring, ref->ticket)))
 		return -EINVAL;
 	turn_push_done(ring, ref);
 	return 0;
@@ -361,8 +377,10 @@ int lfq_turn_pop_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 
 int lfq_turn_pop_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref)
 {
+	struct lfq_turn_hdr *hdr = ring ? ring->hdr : NULL;
+
 	if (turn_check(ring, ref) ||
-	    !turn_ref_ok(ring, ref, turn_of(ring, ref->ticket) + 1))
+	    !turn_ref_ok(ring, ref, &hdr->tail, turn_of(ring, ref->ticket) + 1))
 		return -EINVAL;
 	turn_pop_done(ring, ref);
 	return 0;

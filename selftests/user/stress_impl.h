@@ -11,6 +11,12 @@
  *          inherited memfd with lfq_ring_attach(); consumers in the parent
  *   dev    the same on a /dev/lfq ring fd (SKIP when there is no device)
  *
+ * Rings with reserve/commit verbs (in place) may also fill in the
+ * _reserve and _commit hooks: the STRESS_RESERVE and STRESS_TRY_RESERVE
+ * verbs then write and check each item in its slot, between the two.
+ * STRESS_MIXED picks a verb at random for every operation, among those
+ * whose hooks are there.
+ *
  * Producers write lfq_test_item_make() items with per-producer sequence
  * numbers 0..n-1. Invariants:
  *
@@ -23,6 +29,11 @@
  *   no hang      a watchdog: a run where nothing moves for a while (lost
  *                wake-up, lost item) fails with the progress counters,
  *                it never stalls CI
+ *
+ * Diagnostics only, never asserted: how often a try_ failed, and how
+ * often it failed while size() (sampled right after the failure) said
+ * the ring was neither empty nor full (a lost race, or a ring whose
+ * tries can fail in between, as the turn ring's do).
  *
  * Consumers take tickets before they pop, so a blocking pop(-1) only ever
  * waits for an item that some producer still has to push: nobody needs a
@@ -84,6 +95,7 @@
 
 #define STRESS_MAX_THREADS	16	/* per side */
 #define STRESS_BURST_MAX	32
+#define STRESS_REF_SIZE		64	/* bytes of a reservation, opaque */
 /* The harness's own timeout, a backstop behind the watchdog (slow VMs). */
 #define STRESS_HARNESS_TIMEOUT	900
 
@@ -93,6 +105,10 @@ enum stress_verb {
 	STRESS_TRY,		/* try_push/try_pop, retried after a failure */
 	STRESS_BURST,		/* push_burst/pop_burst of 1..32, timeout -1 */
 	STRESS_TRY_BURST,	/* try_push_burst/try_pop_burst of 1..32 */
+	STRESS_RESERVE,		/* push_reserve/pop_reserve, wait, commit */
+	STRESS_TRY_RESERVE,	/* the same without waiting, retried */
+	STRESS_MIXED,		/* any of the above that the ring has, per op */
+	STRESS_NR_VERBS,
 };
 
 enum stress_backend {
@@ -133,12 +149,25 @@ struct stress_hooks {
 	int (*try_pop_burst)(struct lfq_ring *ring, void *elems,
 			     unsigned int n);
 	uint64_t (*size)(const struct lfq_ring *ring);
+	/*
+	 * In place, optional: reserve one slot (try: -ENOSPC when full,
+	 * -EAGAIN when empty, instead of waiting), point *elem at the
+	 * element in it and fill ref (STRESS_REF_SIZE bytes, 8-aligned);
+	 * commit(ref) hands the slot on. 0 or a negative errno.
+	 */
+	int (*push_reserve)(struct lfq_ring *ring, bool try, void **elem,
+			    void *ref);
+	int (*push_commit)(struct lfq_ring *ring, const void *ref);
+	int (*pop_reserve)(struct lfq_ring *ring, bool try, void **elem,
+			   void *ref);
+	int (*pop_commit)(struct lfq_ring *ring, const void *ref);
 };
 
 /* Counters of one thread, on its own cache line. */
 struct stress_count {
 	_Atomic uint64_t moved;		/* items pushed or popped */
 	_Atomic uint64_t failed_tries;	/* try_ calls that moved nothing */
+	_Atomic uint64_t failed_midway;	/* ... while 0 < size() < capacity */
 } __attribute__((aligned(64)));
 
 /*
@@ -260,20 +289,88 @@ static bool stress_is_burst(enum stress_verb verb)
 
 static bool stress_is_try(enum stress_verb verb)
 {
-	return verb == STRESS_TRY || verb == STRESS_TRY_BURST;
+	return verb == STRESS_TRY || verb == STRESS_TRY_BURST ||
+	       verb == STRESS_TRY_RESERVE || verb == STRESS_MIXED;
+}
+
+static bool stress_is_reserve(enum stress_verb verb)
+{
+	return verb == STRESS_RESERVE || verb == STRESS_TRY_RESERVE;
+}
+
+/* Does the ring have the hooks of verb (for STRESS_MIXED: of any)? */
+static bool stress_has_verb(const struct stress_hooks *h,
+			    enum stress_verb verb)
+{
+	switch (verb) {
+	case STRESS_BLOCK:
+		return h->push && h->pop;
+	case STRESS_TRY:
+		return h->try_push && h->try_pop;
+	case STRESS_BURST:
+		return h->push_burst && h->pop_burst;
+	case STRESS_TRY_BURST:
+		return h->try_push_burst && h->try_pop_burst;
+	case STRESS_RESERVE:
+	case STRESS_TRY_RESERVE:
+		return h->push_reserve && h->push_commit && h->pop_reserve &&
+		       h->pop_commit;
+	case STRESS_MIXED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Would a thread of this variant ever move a burst? */
+static bool stress_may_burst(const struct stress_state *st)
+{
+	enum stress_verb v = st->cfg->verb;
+
+	return stress_is_burst(v) ||
+	       (v == STRESS_MIXED &&
+		(stress_has_verb(st->hooks, STRESS_BURST) ||
+		 stress_has_verb(st->hooks, STRESS_TRY_BURST)));
+}
+
+/* The verb of the next operation: the variant's, or a random one. */
+static enum stress_verb stress_pick(const struct stress_state *st,
+				    uint64_t *x)
+{
+	enum stress_verb v = st->cfg->verb;
+
+	if (v != STRESS_MIXED)
+		return v;
+	do
+		v = (enum stress_verb)(stress_rand(x) % STRESS_MIXED);
+	while (!stress_has_verb(st->hooks, v));
+	return v;
+}
+
+/* A try_ moved nothing: count it, and whether the ring was in between. */
+static void stress_failed_try(const struct stress_state *st,
+			      struct lfq_ring *ring, struct stress_count *c)
+{
+	uint64_t size = st->hooks->size(ring);
+
+	atomic_fetch_add_explicit(&c->failed_tries, 1, memory_order_relaxed);
+	if (size > 0 && size < st->cfg->capacity)
+		atomic_fetch_add_explicit(&c->failed_midway, 1,
+					  memory_order_relaxed);
 }
 
 /*
- * One push or pop in the variant's verb: the count moved (>= 1), 0 when a
- * try_ found the ring full or empty, or a negative errno that is a bug.
+ * One push or pop in verb (not a _RESERVE one): the count moved (>= 1),
+ * 0 when a try_ found the ring full or empty, or a negative errno that
+ * is a bug.
  */
 static int stress_push(const struct stress_state *st, struct lfq_ring *ring,
-		       const void *buf, unsigned int n)
+		       enum stress_verb verb, const void *buf, unsigned int n)
 {
 	const struct stress_hooks *h = st->hooks;
 	int ret;
 
-	switch (st->cfg->verb) {
+	switch (verb) {
 	case STRESS_BLOCK:
 		ret = h->push(ring, buf, -1);
 		return ret ? ret : 1;
@@ -285,17 +382,18 @@ static int stress_push(const struct stress_state *st, struct lfq_ring *ring,
 	case STRESS_TRY_BURST:
 		ret = h->try_push_burst(ring, buf, n);
 		return ret == -ENOSPC ? 0 : ret;
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
 }
 
 static int stress_pop(const struct stress_state *st, struct lfq_ring *ring,
-		      void *buf, unsigned int n)
+		      enum stress_verb verb, void *buf, unsigned int n)
 {
 	const struct stress_hooks *h = st->hooks;
 	int ret;
 
-	switch (st->cfg->verb) {
+	switch (verb) {
 	case STRESS_BLOCK:
 		ret = h->pop(ring, buf, -1);
 		return ret ? ret : 1;
@@ -307,8 +405,9 @@ static int stress_pop(const struct stress_state *st, struct lfq_ring *ring,
 	case STRESS_TRY_BURST:
 		ret = h->try_pop_burst(ring, buf, n);
 		return ret == -EAGAIN ? 0 : ret;
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
 }
 
 /*
@@ -323,6 +422,37 @@ static void stress_make(uint8_t *dst, uint64_t *scratch, unsigned int es,
 	memcpy(dst, scratch, es);
 }
 
+/*
+ * A thread that holds a reservation sometimes lets the others run first:
+ * a stalled participant, whose slot the next lap has to wait for.
+ */
+static void stress_hold(uint64_t *x)
+{
+	if (stress_rand(x) % 16 == 0)
+		sched_yield();
+}
+
+/* A _RESERVE verb: write the item of (producer, seq) in its slot. */
+static int stress_push_in_place(const struct stress_state *st,
+				struct lfq_ring *ring, enum stress_verb verb,
+				uint64_t *scratch, unsigned int producer,
+				uint64_t seq, uint64_t *x)
+{
+	const struct stress_hooks *h = st->hooks;
+	bool try = verb == STRESS_TRY_RESERVE;
+	uint64_t ref[STRESS_REF_SIZE / sizeof(uint64_t)];
+	void *elem;
+	int ret;
+
+	ret = h->push_reserve(ring, try, &elem, ref);
+	if (ret)
+		return try && ret == -ENOSPC ? 0 : ret;
+	stress_make(elem, scratch, st->elem_size, producer, seq);
+	stress_hold(x);
+	ret = h->push_commit(ring, ref);
+	return ret ? ret : 1;
+}
+
 static void *stress_producer(void *arg)
 {
 	struct stress_thread *t = arg;
@@ -331,10 +461,11 @@ static void *stress_producer(void *arg)
 	unsigned int es = st->elem_size, max, i, n;
 	uint64_t seq = 0, x = 0x9e3779b97f4a7c15ULL * (t->id + 1);
 	uint64_t *scratch = NULL;
+	enum stress_verb verb;
 	uint8_t *buf = NULL;
 	int ret;
 
-	max = stress_is_burst(st->cfg->verb) ? STRESS_BURST_MAX : 1;
+	max = stress_may_burst(st) ? STRESS_BURST_MAX : 1;
 	buf = malloc((size_t)max * es);
 	scratch = malloc(es + 8);
 	if (!buf || !scratch) {
@@ -342,16 +473,21 @@ static void *stress_producer(void *arg)
 		goto out;
 	}
 	while (seq < st->per_producer) {
-		n = max == 1 ? 1 : 1 + stress_rand(&x) % max;
+		verb = stress_pick(st, &x);
+		n = stress_is_burst(verb) ? 1 + stress_rand(&x) % max : 1;
 		if (n > st->per_producer - seq)
 			n = (unsigned int)(st->per_producer - seq);
-		for (i = 0; i < n; i++)
-			stress_make(buf + (size_t)i * es, scratch, es, t->id,
-				    seq + i);
-		ret = stress_push(st, t->ring, buf, n);
+		if (stress_is_reserve(verb)) {
+			ret = stress_push_in_place(st, t->ring, verb, scratch,
+						   t->id, seq, &x);
+		} else {
+			for (i = 0; i < n; i++)
+				stress_make(buf + (size_t)i * es, scratch, es,
+					    t->id, seq + i);
+			ret = stress_push(st, t->ring, verb, buf, n);
+		}
 		if (ret == 0) {
-			atomic_fetch_add_explicit(&c->failed_tries, 1,
-						  memory_order_relaxed);
+			stress_failed_try(st, t->ring, c);
 			sched_yield();
 			continue;
 		}
@@ -418,6 +554,31 @@ static void stress_check(struct stress_state *st, unsigned int consumer,
 			    PRIu64, consumer, p, (uint64_t)it->seq);
 }
 
+/*
+ * A _RESERVE verb: check the item in its slot, then scribble over it
+ * before the commit: the slot is ours until then, and a second reader
+ * of the same slot would find the scribble (a malformed item).
+ */
+static int stress_pop_in_place(struct stress_state *st, struct lfq_ring *ring,
+			       enum stress_verb verb, unsigned int consumer,
+			       int64_t *last, uint64_t *scratch, uint64_t *x)
+{
+	const struct stress_hooks *h = st->hooks;
+	bool try = verb == STRESS_TRY_RESERVE;
+	uint64_t ref[STRESS_REF_SIZE / sizeof(uint64_t)];
+	void *elem;
+	int ret;
+
+	ret = h->pop_reserve(ring, try, &elem, ref);
+	if (ret)
+		return try && ret == -EAGAIN ? 0 : ret;
+	stress_check(st, consumer, last, elem, scratch);
+	memset(elem, 0x5a, st->elem_size);
+	stress_hold(x);
+	ret = h->pop_commit(ring, ref);
+	return ret ? ret : 1;
+}
+
 static void *stress_consumer(void *arg)
 {
 	struct stress_thread *t = arg;
@@ -427,10 +588,11 @@ static void *stress_consumer(void *arg)
 	uint64_t moved = 0, x = 0xbf58476d1ce4e5b9ULL * (t->id + 1);
 	int64_t *last = NULL;
 	uint64_t *scratch = NULL;
+	enum stress_verb verb;
 	uint8_t *buf = NULL;
 	int ret;
 
-	max = stress_is_burst(st->cfg->verb) ? STRESS_BURST_MAX : 1;
+	max = stress_may_burst(st) ? STRESS_BURST_MAX : 1;
 	buf = malloc((size_t)max * es);
 	scratch = malloc(es + 8);
 	last = malloc(st->producers * sizeof(*last));
@@ -441,15 +603,22 @@ static void *stress_consumer(void *arg)
 	for (i = 0; i < st->producers; i++)
 		last[i] = -1;
 	for (;;) {
-		want = max == 1 ? 1 : 1 + stress_rand(&x) % max;
+		verb = stress_pick(st, &x);
+		want = stress_is_burst(verb) ? 1 + stress_rand(&x) % max : 1;
 		k = stress_claim(st, want);
 		if (!k)
 			break;
-		for (got = 0; got < k; ) {
-			ret = stress_pop(st, t->ring, buf, k - got);
+		/* STRESS_MIXED: a new verb for every pop, even a retried one */
+		for (got = 0; got < k; verb = stress_pick(st, &x)) {
+			if (stress_is_reserve(verb))
+				ret = stress_pop_in_place(st, t->ring, verb,
+							  t->id, last, scratch,
+							  &x);
+			else
+				ret = stress_pop(st, t->ring, verb, buf,
+						 k - got);
 			if (ret == 0) {
-				atomic_fetch_add_explicit(&c->failed_tries, 1,
-							  memory_order_relaxed);
+				stress_failed_try(st, t->ring, c);
 				sched_yield();
 				continue;
 			}
@@ -458,7 +627,8 @@ static void *stress_consumer(void *arg)
 					    t->id, k - got, ret);
 				goto out;
 			}
-			for (i = 0; i < (unsigned int)ret; i++)
+			for (i = 0; !stress_is_reserve(verb) &&
+				    i < (unsigned int)ret; i++)
 				stress_check(st, t->id, last,
 					     buf + (size_t)i * es, scratch);
 			got += (unsigned int)ret;
@@ -542,6 +712,16 @@ static uint64_t stress_sum(const struct stress_count *c, unsigned int n,
 	return s;
 }
 
+static uint64_t stress_sum_midway(const struct stress_count *c, unsigned int n)
+{
+	uint64_t s = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		s += atomic_load(&c[i].failed_midway);
+	return s;
+}
+
 /* Where every thread is: for a watchdog or an early failure report. */
 static void stress_progress(struct __test_metadata *_metadata,
 			    struct stress_state *st, struct lfq_ring *ring)
@@ -599,6 +779,9 @@ static const char *const stress_verb_names[] = {
 	[STRESS_TRY] = "try_push/try_pop",
 	[STRESS_BURST] = "push_burst/pop_burst",
 	[STRESS_TRY_BURST] = "try_push_burst/try_pop_burst",
+	[STRESS_RESERVE] = "push_reserve/pop_reserve+commit",
+	[STRESS_TRY_RESERVE] = "try_push_reserve/try_pop_reserve+commit",
+	[STRESS_MIXED] = "mixed verbs",
 };
 
 /* The body: one run of cfg on backend, every invariant checked. */
@@ -628,6 +811,9 @@ static void stress_run(struct __test_metadata *_metadata,
 	ASSERT_LE(cfg->consumers, STRESS_MAX_THREADS);
 	ASSERT_GE(cfg->elem_size, sizeof(struct lfq_test_item));
 	ASSERT_LE(cfg->elem_size, sizeof(elem));
+	ASSERT_TRUE(cfg->verb < STRESS_NR_VERBS &&
+		    stress_has_verb(hooks, cfg->verb))
+		TH_LOG("%s has no hooks for verb %d", hooks->name, cfg->verb);
 
 	ret = hooks->create(&ring, cfg, stress_backend_mem[backend]);
 	if (backend == STRESS_DEV &&
@@ -784,6 +970,20 @@ static void stress_run(struct __test_metadata *_metadata,
 			    (double)(stress_sum(st->prod, cfg->producers, true) +
 				     stress_sum(st->cons, cfg->consumers, true)) /
 			    (double)(consumed ? consumed : 1));
+	if (stress_is_try(cfg->verb)) {
+		uint64_t pf = stress_sum(st->prod, cfg->producers, true);
+		uint64_t cf = stress_sum(st->cons, cfg->consumers, true);
+		uint64_t pm = stress_sum_midway(st->prod, cfg->producers);
+		uint64_t cm = stress_sum_midway(st->cons, cfg->consumers);
+
+		stress_diag("%s/%s failed tries with 0 < size < capacity "
+			    "(informational): push %" PRIu64 " (%.1f%% of "
+			    "its failures) pop %" PRIu64 " (%.1f%%), per item "
+			    "%.4f", hooks->name, bname,
+			    pm, pf ? 100.0 * (double)pm / (double)pf : 0.0,
+			    cm, cf ? 100.0 * (double)cm / (double)cf : 0.0,
+			    (double)(pm + cm) / (double)(consumed ? consumed : 1));
+	}
 
 	free(st->seen);
 	munmap(st, sizeof(*st));
