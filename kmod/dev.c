@@ -13,6 +13,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -66,9 +67,16 @@ static long lfq_ring_ioctl_wait(struct lfq_ring *ring, void __user *arg)
 				       msecs_to_jiffies(req.timeout_ms);
 	ret = wait_event_interruptible_timeout(ring->wq[dir],
 			READ_ONCE(ring->wait[dir]->futex) != req.seq, timeout);
-	if (ret < 0)
-		return -EINTR;
-	return ret ? 0 : -ETIMEDOUT;
+	if (ret >= 0)
+		return ret ? 0 : -ETIMEDOUT;
+	/*
+	 * The caller counted itself in waiters before it came to sleep. A
+	 * task killed here never returns to take itself off again, which
+	 * would cost every later waker a needless wake-up: do it for it.
+	 */
+	if (fatal_signal_pending(current))
+		atomic_add_unless((atomic_t *)&ring->wait[dir]->waiters, -1, 0);
+	return -EINTR;
 }
 
 static struct lfq_file *lfq_file_alloc(struct lfq_ring *ring, int rec)

@@ -545,15 +545,23 @@ EXPORT_SYMBOL_NS_GPL(lfq_turn_full, LFQ);
  * what the participant would have done. A producer's slot becomes a
  * skipped item; a consumer's item is released unread. -EAGAIN while the
  * slot is not there yet, 0 when done or when the participant had
- * finished after all (the slot moved on).
+ * finished after all (the slot moved on), -EIO for a ticket that was
+ * never handed out.
  */
 int lfq_turn_repair(struct lfq_ring *ring, u32 claim, u64 pos)
 {
+	struct lfq_turn_hdr *hdr = ring->hdr;
+	const __u64 *counter = claim == LFQ_CLAIM_POP ? &hdr->tail : &hdr->head;
 	struct turn_slot *slot = lfq_slot(ring, pos);
 	u64 want = turn_of(ring, pos) + (claim == LFQ_CLAIM_POP);
-	u64 turn = READ_ONCE(slot->turn);
-	s64 dif = turn_dif(turn, want);
+	u64 turn;
+	s64 dif;
 
+	/* a ticket nobody has taken yet cannot be held: a scribbled record */
+	if ((s64)(READ_ONCE(*counter) - pos) <= 0)
+		return lfq_ring_corrupt(ring);
+	turn = READ_ONCE(slot->turn);
+	dif = turn_dif(turn, want);
 	if (dif < 0)
 		return -EAGAIN;
 	if (dif > 0)

@@ -102,9 +102,23 @@ static void turn_release(struct lfq_ring *ring, struct turn_slot *slot, u64 turn
  * Tell the module what this participant holds (struct lfq_claim). It
  * reads the record only after we are gone, so program order is all it
  * needs: barrier() keeps the compiler from moving the record's stores
- * across the ticket's RMW and the turn's store around them.
+ * across the ticket's RMW and the turn's store around them. Whatever
+ * instant we die at, the record must name no ticket we do not hold:
+ * state alone moves to IDLE or PENDING, and pos is written while the
+ * state still says PENDING, before the state that names it.
  */
-static void turn_claim(struct lfq_ring *ring, u32 state, u64 pos)
+static void turn_claim(struct lfq_ring *ring, u32 state)
+{
+	struct lfq_claim *c = ring->claim;
+
+	if (!c)
+		return;
+	barrier();
+	WRITE_ONCE(c->state, state);
+	barrier();
+}
+
+static void turn_hold(struct lfq_ring *ring, u32 state, u64 pos)
 {
 	struct lfq_claim *c = ring->claim;
 
@@ -112,6 +126,7 @@ static void turn_claim(struct lfq_ring *ring, u32 state, u64 pos)
 		return;
 	barrier();
 	WRITE_ONCE(c->pos, pos);
+	barrier();
 	WRITE_ONCE(c->state, state);
 	barrier();
 }
@@ -223,15 +238,15 @@ static int __turn_push_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 	u64 pos;
 	int ret;
 
-	turn_claim(ring, LFQ_CLAIM_PUSH_PENDING, 0);
+	turn_claim(ring, LFQ_CLAIM_PUSH_PENDING);
 	/* no barrier: head is a ticket counter, (A) orders the slot */
 	pos = fetch_add_relaxed(&hdr->head, 1);
-	turn_claim(ring, LFQ_CLAIM_PUSH, pos);
+	turn_hold(ring, LFQ_CLAIM_PUSH, pos);
 	w.slot = lfq_slot(ring, pos);
 	w.want = turn_of(ring, pos);
 	ret = __lfq_wait(ring, LFQ_NOT_FULL, turn_wait_op, &w, -1);
 	if (ret) {
-		turn_claim(ring, LFQ_CLAIM_IDLE, 0);
+		turn_claim(ring, LFQ_CLAIM_IDLE);
 		return ret;
 	}
 	ref->elem = w.slot->data;
@@ -251,15 +266,15 @@ static int __turn_pop_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 	int ret;
 
 	for (;;) {
-		turn_claim(ring, LFQ_CLAIM_POP_PENDING, 0);
+		turn_claim(ring, LFQ_CLAIM_POP_PENDING);
 		/* no barrier: tail is a ticket counter, (C) orders the slot */
 		pos = fetch_add_relaxed(&hdr->tail, 1);
-		turn_claim(ring, LFQ_CLAIM_POP, pos);
+		turn_hold(ring, LFQ_CLAIM_POP, pos);
 		w.slot = lfq_slot(ring, pos);
 		w.want = turn_of(ring, pos) + 1;
 		ret = __lfq_wait(ring, LFQ_NOT_EMPTY, turn_wait_op, &w, -1);
 		if (ret) {
-			turn_claim(ring, LFQ_CLAIM_IDLE, 0);
+			turn_claim(ring, LFQ_CLAIM_IDLE);
 			return ret;
 		}
 		if (!(w.turn & LFQ_TURN_SKIPPED))
@@ -276,13 +291,13 @@ static int turn_try_push_claim(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 {
 	int ret;
 
-	turn_claim(ring, LFQ_CLAIM_PUSH_PENDING, 0);
+	turn_claim(ring, LFQ_CLAIM_PUSH_PENDING);
 	ret = __turn_try_push(ring, ref);
 	if (ret) {
-		turn_claim(ring, LFQ_CLAIM_IDLE, 0);
+		turn_claim(ring, LFQ_CLAIM_IDLE);
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
-	turn_claim(ring, LFQ_CLAIM_PUSH, ref->ticket);
+	turn_hold(ring, LFQ_CLAIM_PUSH, ref->ticket);
 	return 0;
 }
 
@@ -290,13 +305,13 @@ static int turn_try_pop_claim(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 {
 	int ret;
 
-	turn_claim(ring, LFQ_CLAIM_POP_PENDING, 0);
+	turn_claim(ring, LFQ_CLAIM_POP_PENDING);
 	ret = __turn_try_pop(ring, ref);
 	if (ret) {
-		turn_claim(ring, LFQ_CLAIM_IDLE, 0);
+		turn_claim(ring, LFQ_CLAIM_IDLE);
 		return ret == -EBUSY ? -EAGAIN : ret;
 	}
-	turn_claim(ring, LFQ_CLAIM_POP, ref->ticket);
+	turn_hold(ring, LFQ_CLAIM_POP, ref->ticket);
 	return 0;
 }
 
@@ -305,14 +320,14 @@ static void turn_push_done(struct lfq_ring *ring, const struct lfq_turn_ref *ref
 {
 	turn_publish(ring, lfq_slot(ring, ref->ticket),
 		     turn_of(ring, ref->ticket) + 1);
-	turn_claim(ring, LFQ_CLAIM_IDLE, 0);
+	turn_claim(ring, LFQ_CLAIM_IDLE);
 }
 
 static void turn_pop_done(struct lfq_ring *ring, const struct lfq_turn_ref *ref)
 {
 	turn_release(ring, lfq_slot(ring, ref->ticket),
 		     turn_of(ring, ref->ticket) + 2);
-	turn_claim(ring, LFQ_CLAIM_IDLE, 0);
+	turn_claim(ring, LFQ_CLAIM_IDLE);
 }
 
 static int turn_check(const struct lfq_ring *ring, const void *p)

@@ -12,9 +12,14 @@
 #      do, the peer is loaded again with the stress skipped so that the
 #      tests below still run
 #   3. lfq_dev_test: the /dev/lfq and peer kselftests
-#   4. vyukov_stress on the /dev/lfq backend, if it was built
-#   5. rmmod: refused while a job fd, a ring fd or a ring mapping is open,
-#      done once they are gone
+#   4. turn_dev_test: the turn ring's kselftests (claim records, repairs,
+#      kill -9 of participants, LFQ_IOC_WAIT, scribblers)
+#   5. vyukov_stress and turn_stress on the /dev/lfq backend, if built
+#   6. two turn_dev_test modes that single-step or kill a participant at
+#      an exact instant: a claim record never names a ticket its owner
+#      does not hold, and a sleeper killed in LFQ_IOC_WAIT is uncounted
+#   7. rmmod: refused while a job fd, a ring fd, a ring mapping or a ring
+#      with a repair pending is open, done once they are gone
 #
 # Every result is a TAP line at column 0; the exit status is 1 if anything
 # failed.
@@ -41,10 +46,11 @@ peer_ktap() {
 		     END { for (i = 0; i < n; i++) print line[i] }'
 }
 
-# hold MODE: start "lfq_dev_test MODE", wait until it holds what it holds.
+# hold MODE [PROGRAM]: start "PROGRAM MODE" (lfq_dev_test), wait until it
+# holds what it holds.
 hold() {
 	rm -f /tmp/held
-	./lfq_dev_test "$1" /tmp/held &
+	./"${2:-lfq_dev_test}" "$1" /tmp/held &
 	holder=$!
 	i=0
 	while [ ! -e /tmp/held ] && [ $i -lt 100 ]; do
@@ -87,11 +93,25 @@ t0=$(date +%s)
 ./lfq_dev_test
 tap $? "lfq_dev_test: all kselftests passed ($(($(date +%s) - t0))s)"
 
-if [ -x ./vyukov_stress ]; then
-	# the same stress body on /dev/lfq rings (TCG is slow: a tenth of the items)
+if [ -x ./turn_dev_test ]; then
 	t0=$(date +%s)
-	LFQ_TEST_BACKENDS=dev LFQ_STRESS_SCALE=0.1 ./vyukov_stress
-	tap $? "vyukov_stress on /dev/lfq rings ($(($(date +%s) - t0))s)"
+	./turn_dev_test
+	tap $? "turn_dev_test: all kselftests passed ($(($(date +%s) - t0))s)"
+fi
+
+# the same stress bodies on /dev/lfq rings (TCG is slow: a tenth of the items)
+for ring in vyukov turn; do
+	[ -x ./${ring}_stress ] || continue
+	t0=$(date +%s)
+	LFQ_TEST_BACKENDS=dev LFQ_STRESS_SCALE=0.1 ./${ring}_stress
+	tap $? "${ring}_stress on /dev/lfq rings ($(($(date +%s) - t0))s)"
+done
+
+if [ -x ./turn_dev_test ]; then
+	./turn_dev_test claim-window
+	tap $? "turn: a claim record, single-stepped through a push, never names a ticket its owner does not hold"
+	./turn_dev_test waiters-leak
+	tap $? "a participant killed asleep in LFQ_IOC_WAIT is taken off the need-wakeup count"
 fi
 
 # A job fd pins lfq_test; ring fds and mappings pin lfq.
@@ -105,14 +125,18 @@ unhold
 rmmod lfq_test
 tap $? "rmmod lfq_test once the job fd is closed"
 
-for mode in hold hold-map; do
-	what="ring fd"
+for mode in hold hold-map hold-repair; do
+	what="ring fd" prog=lfq_dev_test
 	[ $mode = hold-map ] && what="ring mapping (its fd closed)"
-	if hold $mode; then
+	if [ $mode = hold-repair ]; then
+		[ -x ./turn_dev_test ] || continue
+		what="turn ring with a repair pending" prog=turn_dev_test
+	fi
+	if hold $mode $prog; then
 		refused lfq
 		tap $? "rmmod lfq refused while a $what is open"
 	else
-		tap 1 "lfq_dev_test $mode"
+		tap 1 "$prog $mode"
 	fi
 	unhold
 done

@@ -3,12 +3,19 @@
  * lfq_test.ko: the kernel peer of lfq.ko, written only against its exported
  * symbols (namespace LFQ), as another subsystem would be.
  *
- * At load it tests the in-kernel API (bad parameters, full and empty rings,
- * bursts, drain, timeouts, wake-ups between kernel threads, -EINTR on
- * kthread_stop() and on a signal) and runs a kthread stress of the Vyukov
- * ring (producers x consumers on small capacities, so that both sides
- * sleep and wake each other), prints KTAP, and fails the load with -EINVAL
- * if any check failed (kselftest_module.h, as lib/test_strscpy.c).
+ * At load it tests the in-kernel API of both rings (bad parameters, full
+ * and empty rings, bursts, drain, timeouts, wake-ups between kernel
+ * threads, -EINTR on kthread_stop() and on a signal; for the turn ring
+ * also reserve and commit in place, forged and double commits, held
+ * reservations, skipped and corrupt slots) and runs a kthread stress of
+ * each ring (producers x consumers on small capacities, so that both
+ * sides sleep and wake each other), prints KTAP, and fails the load with
+ * -EINVAL if any check failed (kselftest_module.h, as lib/test_strscpy.c).
+ *
+ * The turn tests reach a slot's turn word through a reservation: the ABI
+ * (uapi/linux/lfq.h) puts it in the LFQ_TURN_SLOT_HDR bytes before the
+ * element, and the slots LFQ_TURN_SLOTS_OFF bytes after the ring header.
+ * That is the layout any user of the ring sees, not lfq.ko's internals.
  *
  * Its misc device /dev/lfq_test then lets userspace attach jobs of kernel
  * producer or consumer threads to a ring fd (see lfq_test.h): user->kernel
@@ -69,6 +76,7 @@ struct job_thread {
 struct job {
 	struct lfq_ring *ring;
 	struct lfq_test_job p;
+	u32 type;			/* LFQ_RING_VYUKOV or LFQ_RING_TURN */
 	u32 elem_size;
 	u64 total;			/* consume: items * producers */
 	unsigned long timeout;		/* jiffies without progress */
@@ -205,6 +213,79 @@ static void job_check(struct job *job, s64 *last, const void *elem)
 	last[it.producer] = it.seq;
 }
 
+/*
+ * A commit that fails: the slot under our reservation no longer holds the
+ * turn we reserved it at, which only a scribbler can do.
+ */
+static int job_commit_ret(int ret)
+{
+	return ret ? -EIO : 0;
+}
+
+/*
+ * Push 1..n items of buf (made by the caller) or, with LFQ_TEST_F_RESERVE,
+ * items made in their slots: as lfq_vyukov_push_burst() returns.
+ */
+static int job_push(struct job_thread *t, u8 *buf, unsigned int n, u64 seq,
+		    long slice)
+{
+	struct job *job = t->job;
+	u32 id = job->p.producers + t->index, size = job->elem_size;
+	struct lfq_turn_ref ref;
+	unsigned int i;
+	int ret;
+
+	if (job->type == LFQ_RING_VYUKOV)
+		return lfq_vyukov_push_burst(job->ring, buf, n, slice);
+	for (i = 0; i < n; i++) {
+		if (!(job->p.flags & LFQ_TEST_F_RESERVE)) {
+			ret = i ? lfq_turn_try_push(job->ring, buf + i * size) :
+				  lfq_turn_push(job->ring, buf, slice);
+		} else {
+			ret = i ? lfq_turn_try_push_reserve(job->ring, &ref) :
+				  lfq_turn_push_reserve(job->ring, &ref, slice);
+			if (!ret) {
+				lfq_test_item_make(ref.elem, size, id, seq + i);
+				ret = job_commit_ret(lfq_turn_push_commit(job->ring,
+									  &ref));
+			}
+		}
+		if (ret)
+			return i ? i : ret;
+	}
+	return n;
+}
+
+/* Pop 1..n items into buf, as lfq_vyukov_pop_burst() returns. */
+static int job_pop(struct job *job, u8 *buf, unsigned int n, long slice)
+{
+	u32 size = job->elem_size;
+	struct lfq_turn_ref ref;
+	unsigned int i;
+	int ret;
+
+	if (job->type == LFQ_RING_VYUKOV)
+		return lfq_vyukov_pop_burst(job->ring, buf, n, slice);
+	for (i = 0; i < n; i++) {
+		if (!(job->p.flags & LFQ_TEST_F_RESERVE)) {
+			ret = i ? lfq_turn_try_pop(job->ring, buf + i * size) :
+				  lfq_turn_pop(job->ring, buf, slice);
+		} else {
+			ret = i ? lfq_turn_try_pop_reserve(job->ring, &ref) :
+				  lfq_turn_pop_reserve(job->ring, &ref, slice);
+			if (!ret) {
+				/* our own copy, before the slot goes back */
+				memcpy(buf + i * size, ref.elem, size);
+				ret = job_commit_ret(lfq_turn_pop_commit(job->ring,
+									 &ref));
+			}
+		}
+		if (ret)
+			return i ? i : ret;
+	}
+	return n;
+}
+
 static int job_produce(struct job_thread *t, u8 *buf)
 {
 	struct job *job = t->job;
@@ -221,10 +302,11 @@ static int job_produce(struct job_thread *t, u8 *buf)
 		if (!slice)
 			return -ETIMEDOUT;
 		n = min_t(u64, job->p.burst, job->p.items - seq);
-		for (i = 0; i < n; i++)
-			lfq_test_item_make(buf + i * size, size, id, seq + i);
-		ret = job_step(job, lfq_vyukov_push_burst(job->ring, buf, n,
-							  slice));
+		if (!(job->p.flags & LFQ_TEST_F_RESERVE))
+			for (i = 0; i < n; i++)
+				lfq_test_item_make(buf + i * size, size, id,
+						   seq + i);
+		ret = job_step(job, job_push(t, buf, n, seq, slice));
 		if (ret < 0)
 			return ret;
 		seq += ret;
@@ -255,8 +337,7 @@ static int job_consume(struct job_thread *t, u8 *buf)
 			ret = -ETIMEDOUT;
 			break;
 		}
-		ret = job_step(job, lfq_vyukov_pop_burst(job->ring, buf,
-							 job->p.burst, slice));
+		ret = job_step(job, job_pop(job, buf, job->p.burst, slice));
 		if (ret < 0)
 			break;
 		for (i = 0; i < ret; i++)
@@ -351,8 +432,9 @@ static struct job *job_start(struct lfq_ring *ring, const struct lfq_test_job *p
 	long left;
 	int ret = -EINVAL;
 
-	if (info->type != LFQ_RING_VYUKOV ||
-	    info->elem_size < sizeof(struct lfq_test_item))
+	if ((info->type != LFQ_RING_VYUKOV && info->type != LFQ_RING_TURN) ||
+	    info->elem_size < sizeof(struct lfq_test_item) ||
+	    (p->flags & LFQ_TEST_F_RESERVE && info->type != LFQ_RING_TURN))
 		goto err_put_ring;
 	ret = -ENOMEM;
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
@@ -360,6 +442,7 @@ static struct job *job_start(struct lfq_ring *ring, const struct lfq_test_job *p
 		goto err_put_ring;
 	job->ring = ring;
 	job->p = *p;
+	job->type = info->type;
 	job->elem_size = info->elem_size;
 	job->timeout = msecs_to_jiffies(p->timeout_ms);
 	init_waitqueue_head(&job->wq);
@@ -562,15 +645,26 @@ static unsigned int ktap_n __initdata;
 		++ktap_n, ##__VA_ARGS__);				\
 } while (0)
 
-static struct lfq_ring *__init make_ring(u32 capacity, u32 elem_size)
+static struct lfq_ring *__init make_typed(u32 type, u32 capacity,
+					  u32 elem_size)
 {
 	struct lfq_create c = {
-		.type = LFQ_RING_VYUKOV,
+		.type = type,
 		.capacity = capacity,
 		.elem_size = elem_size,
 	};
 
 	return lfq_ring_create(&c);
+}
+
+static struct lfq_ring *__init make_ring(u32 capacity, u32 elem_size)
+{
+	return make_typed(LFQ_RING_VYUKOV, capacity, elem_size);
+}
+
+static struct lfq_ring *__init make_turn(u32 capacity, u32 elem_size)
+{
+	return make_typed(LFQ_RING_TURN, capacity, elem_size);
 }
 
 static void __init test_create(void)
@@ -718,14 +812,54 @@ static void __init test_try_ops(void)
 }
 
 /* One kernel thread blocked in a push or pop. */
+enum blocked_op {
+	VY_PUSH,
+	VY_POP,
+	TURN_PUSH,
+	TURN_POP,
+	TURN_PUSH_RESERVE,		/* then writes value and commits */
+	TURN_POP_RESERVE,		/* then reads value and commits */
+};
+
 struct blocked {
 	struct lfq_ring *ring;
-	bool push;
+	enum blocked_op op;
 	u64 value;
 	int ret;
+	bool slept;			/* seen in the need-wakeup word */
 	struct completion started, done;
 	struct task_struct *task;
 };
+
+static int blocked_call(struct blocked *b)
+{
+	struct lfq_turn_ref ref;
+	int ret;
+
+	switch (b->op) {
+	case VY_PUSH:
+		return lfq_vyukov_push(b->ring, &b->value, MAX_SCHEDULE_TIMEOUT);
+	case VY_POP:
+		return lfq_vyukov_pop(b->ring, &b->value, MAX_SCHEDULE_TIMEOUT);
+	case TURN_PUSH:
+		return lfq_turn_push(b->ring, &b->value, MAX_SCHEDULE_TIMEOUT);
+	case TURN_POP:
+		return lfq_turn_pop(b->ring, &b->value, MAX_SCHEDULE_TIMEOUT);
+	case TURN_PUSH_RESERVE:
+		ret = lfq_turn_push_reserve(b->ring, &ref, MAX_SCHEDULE_TIMEOUT);
+		if (ret)
+			return ret;
+		memcpy(ref.elem, &b->value, sizeof(b->value));
+		return lfq_turn_push_commit(b->ring, &ref);
+	case TURN_POP_RESERVE:
+		ret = lfq_turn_pop_reserve(b->ring, &ref, MAX_SCHEDULE_TIMEOUT);
+		if (ret)
+			return ret;
+		memcpy(&b->value, ref.elem, sizeof(b->value));
+		return lfq_turn_pop_commit(b->ring, &ref);
+	}
+	return -EINVAL;
+}
 
 static int blocked_fn(void *arg)
 {
@@ -733,30 +867,53 @@ static int blocked_fn(void *arg)
 
 	allow_signal(SIGUSR1);
 	complete(&b->started);
-	if (b->push)
-		b->ret = lfq_vyukov_push(b->ring, &b->value, MAX_SCHEDULE_TIMEOUT);
-	else
-		b->ret = lfq_vyukov_pop(b->ring, &b->value, MAX_SCHEDULE_TIMEOUT);
+	b->ret = blocked_call(b);
 	complete(&b->done);
 	return park_until_stopped();
 }
 
-/* Start b's thread and let it go to sleep in the ring. */
-static int __init blocked_start(struct blocked *b, struct lfq_ring *ring,
-				bool push, u64 value)
+/*
+ * Start b's thread and let it go to sleep in the ring: until it counts
+ * itself in the ring's need-wakeup word w if we can see it (turn rings),
+ * else for 50 ms. Either way a wake-up that comes early is not lost, the
+ * call just never slept.
+ */
+static int __init blocked_start_on(struct blocked *b, struct lfq_ring *ring,
+				   enum blocked_op op, u64 value,
+				   const struct lfq_wait *w)
 {
+	unsigned long end;
+
 	b->ring = ring;
-	b->push = push;
+	b->op = op;
 	b->value = value;
 	b->ret = 1;
+	b->slept = false;
 	init_completion(&b->started);
 	init_completion(&b->done);
 	b->task = kthread_run(blocked_fn, b, "lfq_test/blocked");
 	if (IS_ERR(b->task))
 		return PTR_ERR(b->task);
 	wait_for_completion(&b->started);
-	msleep(50);		/* past the spins, asleep on the wait queue */
+	if (!w) {
+		msleep(50);	/* past the spins, asleep on the wait queue */
+		return 0;
+	}
+	for (end = jiffies + 5 * HZ; time_before(jiffies, end); msleep(1)) {
+		if (completion_done(&b->done))
+			break;
+		if (READ_ONCE(w->waiters)) {
+			b->slept = true;
+			break;
+		}
+	}
 	return 0;
+}
+
+static int __init blocked_start(struct blocked *b, struct lfq_ring *ring,
+				bool push, u64 value)
+{
+	return blocked_start_on(b, ring, push ? VY_PUSH : VY_POP, value, NULL);
 }
 
 /* Whether b's call returned within 5 s; stops its thread. */
@@ -820,47 +977,645 @@ static void __init test_blocking(void)
 	lfq_ring_put(ring);
 }
 
+/* ---- the turn ring -------------------------------------------------------- */
+
+/*
+ * The shared words of a turn ring, found from any reservation of it
+ * through the ABI layout: the turn word is the slot's first LFQ_TURN_SLOT_HDR
+ * bytes, slot 0 is LFQ_TURN_SLOTS_OFF bytes after the ring header.
+ */
+struct turn_view {
+	struct lfq_turn_hdr *hdr;
+	u8 *slots;
+	u32 stride;
+	u64 mask;
+	u32 capacity;
+};
+
+static struct turn_view __init turn_view(struct lfq_ring *ring,
+					 const struct lfq_turn_ref *ref)
+{
+	const struct lfq_info *info = lfq_ring_info(ring);
+	struct turn_view v = {
+		.stride = info->slot_stride,
+		.mask = info->capacity - 1,
+		.capacity = info->capacity,
+	};
+
+	v.slots = (u8 *)ref->elem - LFQ_TURN_SLOT_HDR -
+		  (ref->ticket & v.mask) * v.stride;
+	v.hdr = (void *)(v.slots - info->slots_off);
+	return v;
+}
+
+/* The turn word of the slot of ticket pos. */
+static u64 *__init turn_word(const struct turn_view *v, u64 pos)
+{
+	return (u64 *)(v->slots + (pos & v->mask) * v->stride);
+}
+
+/* 2 * lap of ticket pos: the turn at which its producer may write. */
+static u64 __init turn_lap2(const struct turn_view *v, u64 pos)
+{
+	return pos / v->capacity * 2;
+}
+
+/* What lfq_turn_repair() stores for a producer that died holding pos. */
+static void __init turn_skip(const struct turn_view *v, u64 pos)
+{
+	smp_store_release(turn_word(v, pos),
+			  (turn_lap2(v, pos) + 1) | LFQ_TURN_SKIPPED);
+}
+
+static void __init test_turn_api(void)
+{
+	struct lfq_create c = {
+		.type = LFQ_RING_TURN, .capacity = 4, .elem_size = 8, .policy = 1,
+	};
+	struct lfq_turn_ref ref = { 0 };
+	const struct lfq_info *info;
+	struct lfq_ring *ring, *vy;
+	u64 v = 0, buf[2];
+	bool ok;
+
+	ring = lfq_ring_create(&c);
+	CHECK(PTR_ERR_OR_ZERO(ring) == -EINVAL, "turn: create with policy 1 is -EINVAL");
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+	c.policy = 0;
+	c.capacity = 12;
+	ring = lfq_ring_create(&c);
+	CHECK(PTR_ERR_OR_ZERO(ring) == -EINVAL, "turn: create with capacity 12 is -EINVAL");
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+
+	ring = make_turn(8, 100);
+	CHECK(!IS_ERR(ring), "turn: create capacity 8, 100-byte elements");
+	if (IS_ERR(ring))
+		return;
+	info = lfq_ring_info(ring);
+	CHECK(info->magic == LFQ_MAGIC && info->abi_version == LFQ_ABI_VERSION &&
+	      info->type == LFQ_RING_TURN && info->capacity == 8 &&
+	      info->elem_size == 100 && info->policy == 0 &&
+	      info->slot_stride == LFQ_STRIDE(LFQ_TURN_SLOT_HDR, 100) &&
+	      info->slots_off == LFQ_TURN_SLOTS_OFF &&
+	      info->claims_off == info->slots_off + 8ULL * info->slot_stride &&
+	      info->nr_claims == LFQ_CLAIMS &&
+	      info->desc_size == PAGE_SIZE &&
+	      info->ring_size == PAGE_ALIGN(info->claims_off +
+					    LFQ_CLAIMS * sizeof(struct lfq_claim)),
+	      "turn: lfq_ring_info() reports the geometry and %u claim records",
+	      info->nr_claims);
+	CHECK(lfq_turn_empty(ring) && !lfq_turn_full(ring) &&
+	      lfq_turn_size(ring) == 0, "turn: a new ring is empty, size 0");
+	lfq_ring_put(ring);
+
+	ring = make_turn(4, 8);
+	vy = make_ring(4, 8);
+	if (IS_ERR(ring) || IS_ERR(vy)) {
+		CHECK(false, "turn: create rings for the API checks");
+		goto out;
+	}
+	ok = lfq_turn_try_push(vy, &v) == -EINVAL &&
+	     lfq_turn_push(vy, &v, 1) == -EINVAL &&
+	     lfq_turn_try_pop(vy, &v) == -EINVAL &&
+	     lfq_turn_pop(vy, &v, 1) == -EINVAL &&
+	     lfq_turn_try_push_reserve(vy, &ref) == -EINVAL &&
+	     lfq_turn_push_reserve(vy, &ref, 1) == -EINVAL &&
+	     lfq_turn_push_commit(vy, &ref) == -EINVAL &&
+	     lfq_turn_try_pop_reserve(vy, &ref) == -EINVAL &&
+	     lfq_turn_pop_reserve(vy, &ref, 1) == -EINVAL &&
+	     lfq_turn_pop_commit(vy, &ref) == -EINVAL;
+	CHECK(ok, "turn: every lfq_turn_*() call on a Vyukov ring is -EINVAL");
+	ok = lfq_vyukov_try_push(ring, &v) == -EINVAL &&
+	     lfq_vyukov_push(ring, &v, 1) == -EINVAL &&
+	     lfq_vyukov_try_pop(ring, &v) == -EINVAL &&
+	     lfq_vyukov_pop(ring, &v, 1) == -EINVAL &&
+	     lfq_vyukov_try_push_burst(ring, buf, 2) == -EINVAL &&
+	     lfq_vyukov_pop_burst(ring, buf, 2, 1) == -EINVAL &&
+	     lfq_vyukov_drain(ring, drain_fn, NULL) == -EINVAL;
+	CHECK(ok, "turn: lfq_vyukov_*() calls on a turn ring are -EINVAL");
+	ok = lfq_turn_try_push(NULL, &v) == -EINVAL &&
+	     lfq_turn_pop(NULL, &v, 1) == -EINVAL &&
+	     lfq_turn_push_reserve(NULL, &ref, 1) == -EINVAL &&
+	     lfq_turn_pop_commit(NULL, &ref) == -EINVAL &&
+	     lfq_turn_try_push(ring, NULL) == -EINVAL &&
+	     lfq_turn_push(ring, NULL, 1) == -EINVAL &&
+	     lfq_turn_try_pop(ring, NULL) == -EINVAL &&
+	     lfq_turn_pop(ring, NULL, 1) == -EINVAL &&
+	     lfq_turn_try_push_reserve(ring, NULL) == -EINVAL &&
+	     lfq_turn_pop_reserve(ring, NULL, 1) == -EINVAL &&
+	     lfq_turn_push_commit(ring, NULL) == -EINVAL &&
+	     lfq_turn_pop_commit(ring, NULL) == -EINVAL;
+	CHECK(ok, "turn: a NULL ring, element or reservation is -EINVAL");
+	ok = lfq_turn_push(ring, &v, -1) == -EINVAL &&
+	     lfq_turn_pop(ring, &v, -1) == -EINVAL &&
+	     lfq_turn_push_reserve(ring, &ref, -2) == -EINVAL &&
+	     lfq_turn_pop_reserve(ring, &ref, LONG_MIN) == -EINVAL;
+	CHECK(ok, "turn: a negative timeout is -EINVAL");
+	CHECK(lfq_turn_empty(ring) && lfq_ring_errors(ring) == 0 &&
+	      lfq_vyukov_empty(vy) && lfq_ring_errors(vy) == 0,
+	      "turn: refused calls leave both rings untouched");
+out:
+	if (!IS_ERR(vy))
+		lfq_ring_put(vy);
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+}
+
+static void __init test_turn_try_ops(void)
+{
+	struct lfq_turn_ref ref;
+	struct lfq_ring *ring;
+	unsigned long start;
+	u64 v, x;
+	int ret, i, ok;
+
+	ring = make_turn(4, sizeof(u64));
+	CHECK(!IS_ERR(ring), "turn: create capacity 4, 8-byte elements");
+	if (IS_ERR(ring))
+		return;
+	CHECK(lfq_turn_try_pop(ring, &v) == -EAGAIN &&
+	      lfq_turn_try_pop_reserve(ring, &ref) == -EAGAIN &&
+	      lfq_turn_empty(ring) && !lfq_turn_full(ring),
+	      "turn: try_pop and try_pop_reserve on an empty ring are -EAGAIN");
+	start = jiffies;
+	ret = lfq_turn_pop(ring, &v, 2);
+	CHECK(ret == -ETIMEDOUT && time_after_eq(jiffies, start + 2),
+	      "turn: pop on an empty ring waits its timeout, then -ETIMEDOUT (%d)",
+	      ret);
+	CHECK(lfq_turn_pop(ring, &v, 0) == -ETIMEDOUT &&
+	      lfq_turn_pop_reserve(ring, &ref, 1) == -ETIMEDOUT,
+	      "turn: pop with timeout 0 and pop_reserve with 1 on an empty ring are -ETIMEDOUT");
+	for (ok = 1, v = 0; v < 4; v++)
+		ok &= lfq_turn_try_push(ring, &v) == 0 &&
+		      lfq_turn_size(ring) == v + 1;
+	CHECK(ok, "turn: try_push fills the ring, size counts");
+	CHECK(lfq_turn_try_push(ring, &v) == -ENOSPC &&
+	      lfq_turn_try_push_reserve(ring, &ref) == -ENOSPC &&
+	      lfq_turn_full(ring) && !lfq_turn_empty(ring) &&
+	      lfq_turn_size(ring) == 4,
+	      "turn: try_push and try_push_reserve on a full ring are -ENOSPC; full");
+	start = jiffies;
+	ret = lfq_turn_push(ring, &v, 2);
+	CHECK(ret == -ETIMEDOUT && time_after_eq(jiffies, start + 2),
+	      "turn: push on a full ring waits its timeout, then -ETIMEDOUT (%d)",
+	      ret);
+	CHECK(lfq_turn_push(ring, &v, 0) == -ETIMEDOUT &&
+	      lfq_turn_push_reserve(ring, &ref, 1) == -ETIMEDOUT &&
+	      lfq_turn_size(ring) == 4,
+	      "turn: push with timeout 0 and push_reserve with 1 on a full ring are -ETIMEDOUT, and take no ticket");
+	for (ok = 1, i = 0; i < 4; i++)
+		ok &= lfq_turn_try_pop(ring, &x) == 0 && x == i;
+	CHECK(ok && lfq_turn_empty(ring),
+	      "turn: try_pop returns the items in FIFO order");
+	for (ok = 1, v = 0; v < 1000 && ok; v++)
+		ok = lfq_turn_try_push(ring, &v) == 0 &&
+		     lfq_turn_try_pop(ring, &x) == 0 && x == v;
+	CHECK(ok, "turn: 1000 laps of try_push and try_pop");
+	for (ok = 1, v = 0; v < 1000 && ok; v++)
+		ok = lfq_turn_push(ring, &v, 0) == 0 &&
+		     lfq_turn_push(ring, &v, 1) == 0 &&
+		     lfq_turn_pop(ring, &x, 0) == 0 && x == v &&
+		     lfq_turn_pop(ring, &x, 1) == 0 && x == v;
+	CHECK(ok, "turn: 1000 laps of push and pop that never wait");
+	CHECK(lfq_ring_errors(ring) == 0, "turn: no ring errors");
+	lfq_ring_put(ring);
+}
+
+/* Reserve and commit in place; commits that are not owed are refused. */
+static void __init test_turn_reserve(void)
+{
+	struct lfq_turn_ref r0, r1, r2, p0, forged;
+	struct lfq_ring *ring;
+	struct turn_view tv;
+	u64 v, x;
+	bool ok;
+	int i;
+
+	ring = make_turn(4, sizeof(u64));
+	if (IS_ERR(ring)) {
+		CHECK(false, "turn reserve: create ring");
+		return;
+	}
+	CHECK(lfq_turn_try_push_reserve(ring, &r0) == 0 && r0.ticket == 0 &&
+	      r0.elem, "turn: try_push_reserve takes ticket 0");
+	if (r0.ticket != 0 || !r0.elem)
+		goto out;
+	tv = turn_view(ring, &r0);
+	CHECK(READ_ONCE(tv.hdr->head) == 1 && READ_ONCE(*turn_word(&tv, 0)) == 0 &&
+	      lfq_turn_size(ring) == 1 && lfq_turn_try_pop(ring, &x) == -EAGAIN,
+	      "turn: a reservation holds its ticket (head 1, size 1) and is not poppable before its commit");
+	memcpy(r0.elem, &(u64){ 0xabc }, sizeof(u64));
+	forged = r0;
+	forged.elem = (u8 *)r0.elem + 8;
+	ok = lfq_turn_push_commit(ring, &forged) == -EINVAL;
+	forged = r0;
+	forged.ticket += 4;		/* the same slot, a lap later */
+	ok &= lfq_turn_push_commit(ring, &forged) == -EINVAL;
+	forged = r0;
+	forged.ticket += 1;		/* another slot, this element */
+	ok &= lfq_turn_push_commit(ring, &forged) == -EINVAL;
+	forged.elem = NULL;
+	forged.ticket = 0;
+	ok &= lfq_turn_push_commit(ring, &forged) == -EINVAL;
+	ok &= lfq_turn_pop_commit(ring, &r0) == -EINVAL;
+	CHECK(ok && READ_ONCE(*turn_word(&tv, 0)) == 0,
+	      "turn: forged push commits (other element, lap, slot, NULL; a pop commit of a push) are -EINVAL and change nothing");
+	CHECK(lfq_turn_push_commit(ring, &r0) == 0 &&
+	      READ_ONCE(*turn_word(&tv, 0)) == 1,
+	      "turn: push_commit publishes the slot (turn 1)");
+	CHECK(lfq_turn_push_commit(ring, &r0) == -EINVAL,
+	      "turn: a second push_commit of the same reservation is -EINVAL");
+	CHECK(lfq_turn_try_pop_reserve(ring, &p0) == 0 && p0.ticket == 0 &&
+	      p0.elem == r0.elem && *(u64 *)p0.elem == 0xabc &&
+	      READ_ONCE(tv.hdr->tail) == 1,
+	      "turn: try_pop_reserve hands out the item in its slot");
+	forged = p0;
+	forged.ticket += 4;
+	CHECK(lfq_turn_push_commit(ring, &p0) == -EINVAL &&
+	      lfq_turn_pop_commit(ring, &forged) == -EINVAL &&
+	      READ_ONCE(*turn_word(&tv, 0)) == 1,
+	      "turn: a push commit of a pop reservation and a forged pop commit are -EINVAL");
+	CHECK(lfq_turn_pop_commit(ring, &p0) == 0 &&
+	      READ_ONCE(*turn_word(&tv, 0)) == 2 &&
+	      lfq_turn_pop_commit(ring, &p0) == -EINVAL && lfq_turn_empty(ring),
+	      "turn: pop_commit gives the slot to the next lap (turn 2); a second one is -EINVAL");
+
+	/* commits out of order, items in ticket order */
+	ok = lfq_turn_push_reserve(ring, &r1, 1) == 0 &&
+	     lfq_turn_push_reserve(ring, &r2, 1) == 0 &&
+	     r1.ticket == 1 && r2.ticket == 2;
+	CHECK(ok, "turn: push_reserve takes tickets 1 and 2");
+	if (!ok)
+		goto out;
+	memcpy(r1.elem, &(u64){ 1 }, sizeof(u64));
+	memcpy(r2.elem, &(u64){ 2 }, sizeof(u64));
+	CHECK(lfq_turn_push_commit(ring, &r2) == 0 &&
+	      lfq_turn_try_pop(ring, &x) == -EAGAIN &&
+	      lfq_turn_pop(ring, &x, 2) == -ETIMEDOUT &&
+	      lfq_turn_size(ring) == 2,
+	      "turn: ticket 2 committed before ticket 1 waits behind it: pop times out");
+	CHECK(lfq_turn_push_commit(ring, &r1) == 0 &&
+	      lfq_turn_pop(ring, &x, 1) == 0 && x == 1 &&
+	      lfq_turn_pop_reserve(ring, &p0, 1) == 0 && *(u64 *)p0.elem == 2 &&
+	      lfq_turn_pop_commit(ring, &p0) == 0,
+	      "turn: once ticket 1 commits both come out in ticket order");
+
+	/* a pop reservation holds its slot back from the next lap */
+	for (ok = true, v = 3; v < 7; v++)
+		ok &= lfq_turn_try_push(ring, &v) == 0;
+	ok &= lfq_turn_pop_reserve(ring, &p0, 1) == 0 && p0.ticket == 3;
+	for (i = 0; i < 3; i++)
+		ok &= lfq_turn_try_pop(ring, &x) == 0 && x == 4 + i;
+	CHECK(ok && lfq_turn_empty(ring), "turn: tickets 3..6 pushed, 3 reserved by a consumer, 4..6 popped");
+	v = 7;
+	CHECK(lfq_turn_try_push(ring, &v) == -ENOSPC &&
+	      lfq_turn_push(ring, &v, 2) == -ETIMEDOUT &&
+	      READ_ONCE(tv.hdr->head) == 7,
+	      "turn: ticket 7 waits for the slot ticket 3 still holds: -ENOSPC, -ETIMEDOUT, no ticket taken");
+	CHECK(lfq_turn_pop_commit(ring, &p0) == 0 &&
+	      lfq_turn_try_push(ring, &v) == 0 &&
+	      lfq_turn_try_pop(ring, &x) == 0 && x == 7,
+	      "turn: pop_commit of ticket 3 lets ticket 7 in");
+	CHECK(lfq_ring_errors(ring) == 0, "turn reserve: no ring errors");
+out:
+	lfq_ring_put(ring);
+}
+
+/* Slots marked skipped (a dead producer's, as a repair leaves them). */
+static void __init test_turn_skipped(void)
+{
+	struct lfq_turn_ref r, r2, r3;
+	struct lfq_ring *ring;
+	struct turn_view tv;
+	u64 v, x;
+	bool ok;
+	int i;
+
+	ring = make_turn(4, sizeof(u64));
+	if (IS_ERR(ring)) {
+		CHECK(false, "turn skipped: create ring");
+		return;
+	}
+	v = 10;
+	ok = lfq_turn_try_push(ring, &v) == 0 &&
+	     lfq_turn_try_push_reserve(ring, &r) == 0 && r.ticket == 1;
+	v = 12;
+	ok &= lfq_turn_try_push(ring, &v) == 0;
+	CHECK(ok, "turn: ticket 0 pushed, 1 reserved, 2 pushed");
+	if (!ok)
+		goto out;
+	tv = turn_view(ring, &r);
+	turn_skip(&tv, 1);
+	CHECK(lfq_turn_size(ring) == 3 && lfq_turn_try_pop(ring, &x) == 0 &&
+	      x == 10 && lfq_turn_try_pop(ring, &x) == 0 && x == 12,
+	      "turn: pops pass over the skipped ticket 1");
+	CHECK(READ_ONCE(tv.hdr->tail) == 3 && READ_ONCE(*turn_word(&tv, 1)) == 2 &&
+	      lfq_turn_try_pop(ring, &x) == -EAGAIN,
+	      "turn: the skipped slot was released for the next lap (tail 3, turn 2)");
+	CHECK(lfq_turn_push_commit(ring, &r) == -EINVAL,
+	      "turn: the skipped reservation can no longer be committed");
+
+	/* a skipped ticket at the tail with nothing behind it */
+	ok = lfq_turn_try_push_reserve(ring, &r) == 0 && r.ticket == 3;
+	turn_skip(&tv, 3);
+	CHECK(ok && lfq_turn_pop(ring, &x, 2) == -ETIMEDOUT &&
+	      READ_ONCE(tv.hdr->tail) == 4 && READ_ONCE(*turn_word(&tv, 3)) == 2,
+	      "turn: a pop releases a skipped ticket at the tail, then times out on the empty ring");
+	ok = lfq_turn_try_push_reserve(ring, &r) == 0 && r.ticket == 4;
+	turn_skip(&tv, 4);
+	CHECK(ok && READ_ONCE(*turn_word(&tv, 4)) == (3 | LFQ_TURN_SKIPPED) &&
+	      lfq_turn_try_pop_reserve(ring, &r) == -EAGAIN &&
+	      READ_ONCE(tv.hdr->tail) == 5 && READ_ONCE(*turn_word(&tv, 4)) == 4,
+	      "turn: so does try_pop_reserve, in the next lap");
+
+	/* several in a row, then an item */
+	ok = lfq_turn_try_push_reserve(ring, &r) == 0 &&
+	     lfq_turn_try_push_reserve(ring, &r2) == 0 &&
+	     lfq_turn_try_push_reserve(ring, &r3) == 0 && r3.ticket == 7;
+	v = 99;
+	ok &= lfq_turn_try_push(ring, &v) == 0;
+	turn_skip(&tv, 5);
+	turn_skip(&tv, 6);
+	turn_skip(&tv, 7);
+	CHECK(ok && lfq_turn_pop_reserve(ring, &r, 1) == 0 && r.ticket == 8 &&
+	      *(u64 *)r.elem == 99 && lfq_turn_pop_commit(ring, &r) == 0,
+	      "turn: pop_reserve passes over three skipped tickets to ticket 8");
+	for (ok = true, i = 0; i < 100 && ok; i++) {
+		v = i;
+		ok = lfq_turn_try_push(ring, &v) == 0 &&
+		     lfq_turn_try_pop(ring, &x) == 0 && x == v;
+	}
+	CHECK(ok && lfq_turn_empty(ring) && lfq_ring_errors(ring) == 0,
+	      "turn: 100 laps more over the once-skipped slots, no ring errors");
+out:
+	lfq_ring_put(ring);
+}
+
+/* Turns that no correct ring holds: -EIO at once, counted. */
+static void __init test_turn_corrupt(void)
+{
+	struct lfq_turn_ref r;
+	struct lfq_ring *ring;
+	struct turn_view tv;
+	u64 v = 1, x, errors;
+	unsigned long start;
+	bool ok;
+
+	ring = make_turn(4, sizeof(u64));
+	if (IS_ERR(ring)) {
+		CHECK(false, "turn corrupt: create ring");
+		return;
+	}
+	ok = lfq_turn_try_push_reserve(ring, &r) == 0 &&
+	     lfq_turn_push_commit(ring, &r) == 0 &&
+	     lfq_turn_try_pop(ring, &x) == 0;
+	if (!ok) {
+		CHECK(false, "turn corrupt: one item through");
+		goto out;
+	}
+	tv = turn_view(ring, &r);
+	/* the slot at tail and head (ticket 1) says lap 3 */
+	WRITE_ONCE(*turn_word(&tv, 1), 6);
+	errors = lfq_ring_errors(ring);
+	start = jiffies;
+	ok = lfq_turn_try_pop(ring, &x) == -EIO &&
+	     lfq_turn_pop(ring, &x, HZ) == -EIO &&
+	     lfq_turn_try_pop_reserve(ring, &r) == -EIO &&
+	     lfq_turn_pop_reserve(ring, &r, HZ) == -EIO;
+	CHECK(ok && lfq_ring_errors(ring) == errors + 4,
+	      "turn: a turn laps ahead at the tail is -EIO for every pop, counted");
+	ok = lfq_turn_try_push(ring, &v) == -EIO &&
+	     lfq_turn_push(ring, &v, HZ) == -EIO &&
+	     lfq_turn_try_push_reserve(ring, &r) == -EIO &&
+	     lfq_turn_push_reserve(ring, &r, HZ) == -EIO;
+	CHECK(ok && lfq_ring_errors(ring) == errors + 8 &&
+	      time_before(jiffies, start + HZ),
+	      "turn: and at the head for every push, at once (no waiting)");
+	WRITE_ONCE(*turn_word(&tv, 1), 0);
+	ok = lfq_turn_try_push(ring, &v) == 0 && lfq_turn_try_pop(ring, &x) == 0;
+	CHECK(ok, "turn: the ring works again once the turn is right");
+	ok = lfq_turn_try_push_reserve(ring, &r) == 0 && r.ticket == 2;
+	WRITE_ONCE(*turn_word(&tv, 2), 4);
+	CHECK(ok && lfq_turn_push_commit(ring, &r) == -EINVAL &&
+	      READ_ONCE(*turn_word(&tv, 2)) == 4,
+	      "turn: a reservation whose slot was scribbled cannot be committed");
+	WRITE_ONCE(*turn_word(&tv, 2), 0);
+	ok = lfq_turn_push_commit(ring, &r) == 0 &&
+	     lfq_turn_try_pop(ring, &x) == 0;
+	for (v = 0; v < 8; v++)
+		ok &= lfq_turn_try_push(ring, &v) == 0 &&
+		      lfq_turn_try_pop(ring, &x) == 0 && x == v;
+	CHECK(ok && READ_ONCE(tv.hdr->head) == 11,
+	      "turn: and can be once its turn is back");
+	/* head moved a lap back: the slot at head is a lap ahead of it */
+	WRITE_ONCE(tv.hdr->head, 7);
+	errors = lfq_ring_errors(ring);
+	CHECK(lfq_turn_try_push(ring, &v) == -EIO &&
+	      lfq_ring_errors(ring) == errors + 1,
+	      "turn: a head moved a lap back is -EIO");
+	WRITE_ONCE(tv.hdr->tail, 7);
+	CHECK(lfq_turn_try_pop(ring, &x) == -EIO,
+	      "turn: so is a tail moved a lap back");
+	/* moved a lap ahead: the slots are not there yet, which is no error */
+	WRITE_ONCE(tv.hdr->head, 15);
+	WRITE_ONCE(tv.hdr->tail, 15);
+	errors = lfq_ring_errors(ring);
+	CHECK(lfq_turn_try_push(ring, &v) == -ENOSPC &&
+	      lfq_turn_try_pop(ring, &x) == -EAGAIN &&
+	      lfq_turn_push(ring, &v, 1) == -ETIMEDOUT &&
+	      lfq_ring_errors(ring) == errors,
+	      "turn: head and tail moved a lap ahead look full and empty: -ENOSPC, -EAGAIN, -ETIMEDOUT");
+out:
+	lfq_ring_put(ring);
+}
+
+static void __init test_turn_blocking(void)
+{
+	struct lfq_turn_ref r, p;
+	struct lfq_wait *ne, *nf;
+	struct lfq_ring *ring;
+	struct turn_view tv;
+	struct blocked b;
+	u64 v, x, head;
+	bool done, ok;
+
+	ring = make_turn(2, sizeof(u64));
+	if (IS_ERR(ring)) {
+		CHECK(false, "turn blocking: create ring");
+		return;
+	}
+	/* find the shared words: one item through */
+	if (lfq_turn_try_push_reserve(ring, &r) || lfq_turn_push_commit(ring, &r) ||
+	    lfq_turn_try_pop(ring, &x)) {
+		CHECK(false, "turn blocking: one item through");
+		goto out;
+	}
+	tv = turn_view(ring, &r);
+	ne = &tv.hdr->not_empty;
+	nf = &tv.hdr->not_full;
+
+	if (!blocked_start_on(&b, ring, TURN_POP, 0, ne)) {
+		v = 42;
+		lfq_turn_try_push(ring, &v);
+		done = blocked_end(&b);
+		CHECK(done && b.slept && b.ret == 0 && b.value == 42,
+		      "turn: a pop sleeping on an empty ring is woken by a push (%d)",
+		      b.ret);
+	}
+	if (!blocked_start_on(&b, ring, TURN_POP_RESERVE, 0, ne)) {
+		v = 43;
+		lfq_turn_push(ring, &v, 1);
+		done = blocked_end(&b);
+		CHECK(done && b.slept && b.ret == 0 && b.value == 43,
+		      "turn: a pop_reserve sleeping on an empty ring is woken by a push (%d)",
+		      b.ret);
+	}
+	for (v = 0; v < 2; v++)
+		lfq_turn_try_push(ring, &v);
+	if (!blocked_start_on(&b, ring, TURN_PUSH, 7, nf)) {
+		ok = lfq_turn_try_pop(ring, &x) == 0 && x == 0;
+		done = blocked_end(&b);
+		CHECK(ok && done && b.slept && b.ret == 0,
+		      "turn: a push sleeping on a full ring is woken by a pop (%d)",
+		      b.ret);
+		ok = lfq_turn_try_pop(ring, &x) == 0 && x == 1 &&
+		     lfq_turn_try_pop(ring, &x) == 0 && x == 7;
+		CHECK(ok, "turn: the woken push lands after the others");
+	}
+	for (v = 0; v < 2; v++)
+		lfq_turn_try_push(ring, &v);
+	if (!blocked_start_on(&b, ring, TURN_PUSH_RESERVE, 8, nf)) {
+		ok = lfq_turn_pop(ring, &x, 1) == 0 && x == 0;
+		done = blocked_end(&b);
+		CHECK(ok && done && b.slept && b.ret == 0,
+		      "turn: a push_reserve sleeping on a full ring is woken by a pop (%d)",
+		      b.ret);
+		ok = lfq_turn_try_pop(ring, &x) == 0 && x == 1 &&
+		     lfq_turn_try_pop(ring, &x) == 0 && x == 8;
+		CHECK(ok, "turn: the reserved item lands after the others");
+	}
+
+	/* a pop sleeping behind a reservation is woken by its commit */
+	v = 21;
+	ok = lfq_turn_try_push_reserve(ring, &r) == 0 &&
+	     lfq_turn_try_push(ring, &v) == 0;
+	if (ok && !blocked_start_on(&b, ring, TURN_POP, 0, ne)) {
+		memcpy(r.elem, &(u64){ 20 }, sizeof(u64));
+		ok = lfq_turn_push_commit(ring, &r) == 0;
+		done = blocked_end(&b);
+		CHECK(ok && done && b.slept && b.ret == 0 && b.value == 20 &&
+		      lfq_turn_try_pop(ring, &x) == 0 && x == 21,
+		      "turn: a pop sleeping behind an uncommitted push is woken by its commit (%d)",
+		      b.ret);
+	}
+	/* a push sleeping on a slot that a consumer still reads */
+	for (v = 30; v < 32; v++)
+		lfq_turn_try_push(ring, &v);
+	ok = lfq_turn_try_pop_reserve(ring, &p) == 0 &&
+	     lfq_turn_try_pop(ring, &x) == 0 && x == 31 && lfq_turn_empty(ring);
+	if (ok && !blocked_start_on(&b, ring, TURN_PUSH, 32, nf)) {
+		ok = *(u64 *)p.elem == 30 && lfq_turn_pop_commit(ring, &p) == 0;
+		done = blocked_end(&b);
+		CHECK(ok && done && b.slept && b.ret == 0 &&
+		      lfq_turn_try_pop(ring, &x) == 0 && x == 32,
+		      "turn: a push sleeping on a slot held by the last lap's consumer is woken by its pop_commit (%d)",
+		      b.ret);
+	}
+	/* a skipped ticket, then an item: the sleeping pop gets the item */
+	if (!blocked_start_on(&b, ring, TURN_POP, 0, ne)) {
+		ok = lfq_turn_try_push_reserve(ring, &r) == 0;
+		turn_skip(&tv, r.ticket);
+		v = 50;
+		ok &= lfq_turn_try_push(ring, &v) == 0;
+		done = blocked_end(&b);
+		CHECK(ok && done && b.ret == 0 && b.value == 50 &&
+		      lfq_turn_empty(ring),
+		      "turn: a sleeping pop passes over a skipped ticket to the next item (%d)",
+		      b.ret);
+	}
+
+	if (!blocked_start_on(&b, ring, TURN_POP, 0, ne)) {
+		kthread_stop(b.task);
+		CHECK(b.slept && completion_done(&b.done) && b.ret == -EINTR,
+		      "turn: kthread_stop() ends a sleeping pop with -EINTR (%d)",
+		      b.ret);
+	}
+	for (v = 0; v < 2; v++)
+		lfq_turn_try_push(ring, &v);
+	head = READ_ONCE(tv.hdr->head);
+	if (!blocked_start_on(&b, ring, TURN_PUSH_RESERVE, 7, nf)) {
+		send_sig(SIGUSR1, b.task, 1);
+		done = blocked_end(&b);
+		CHECK(done && b.slept && b.ret == -EINTR &&
+		      READ_ONCE(tv.hdr->head) == head && lfq_turn_size(ring) == 2,
+		      "turn: a signal ends a sleeping push_reserve with -EINTR, holding no ticket (%d)",
+		      b.ret);
+	}
+	ok = lfq_turn_try_pop(ring, &x) == 0 && x == 0 &&
+	     lfq_turn_try_pop(ring, &x) == 0 && x == 1 &&
+	     lfq_turn_try_pop(ring, &x) == -EAGAIN;
+	CHECK(ok && READ_ONCE(nf->waiters) == 0 && READ_ONCE(ne->waiters) == 0,
+	      "turn: no hole behind the interrupted calls, no waiter left counted");
+	CHECK(lfq_ring_errors(ring) == 0, "turn blocking: no ring errors");
+out:
+	lfq_ring_put(ring);
+}
+
 /* Producers x consumers kthreads on one kernel ring, every invariant. */
-static void __init test_stress(u32 producers, u32 consumers, u32 capacity,
-			       u32 burst, u32 elem_size, u64 items)
+static void __init test_stress(u32 type, u32 flags, u32 producers,
+			       u32 consumers, u32 capacity, u32 burst,
+			       u32 elem_size, u64 items)
 {
 	struct lfq_test_job p = {
 		.role = LFQ_TEST_PRODUCE, .threads = producers, .burst = burst,
-		.items = items * scale, .producers = 0,
+		.items = items * scale, .producers = 0, .flags = flags,
 		.timeout_ms = 5000, .deadline_ms = 120000,
 	};
+	const char *name = type == LFQ_RING_TURN ?
+			   (flags & LFQ_TEST_F_RESERVE ? "turn reserve" : "turn") :
+			   "vyukov";
+	struct job *prod = ERR_PTR(-EINVAL), *cons = ERR_PTR(-EINVAL);
 	struct lfq_test_result rp, rc;
-	struct job *prod, *cons;
+	u64 total = p.items * producers;
 	struct lfq_ring *ring;
-	u64 total = p.items * producers, v;
 	bool ok;
+	void *v;
 
-	ring = make_ring(capacity, elem_size);
-	if (IS_ERR(ring)) {
-		CHECK(false, "stress %ux%u: create ring", producers, consumers);
-		return;
+	v = kmalloc(elem_size, GFP_KERNEL);
+	ring = make_typed(type, capacity, elem_size);
+	if (IS_ERR(ring) || !v) {
+		CHECK(false, "%s stress %ux%u: create ring", name, producers,
+		      consumers);
+		goto out;
 	}
 	lfq_ring_get(ring);		/* one reference per job */
 	prod = job_start(ring, &p);
 	p.role = LFQ_TEST_CONSUME;
 	p.threads = consumers;
 	p.producers = producers;
+	lfq_ring_get(ring);
 	cons = job_start(ring, &p);
 	if (IS_ERR(prod) || IS_ERR(cons)) {
-		CHECK(false, "stress %ux%u: start jobs", producers, consumers);
+		CHECK(false, "%s stress %ux%u: start jobs", name, producers,
+		      consumers);
 		goto out;
 	}
 	wait_event_idle(prod->wq, job_ended(prod));
 	wait_event_idle(cons->wq, job_ended(cons));
 	job_result(prod, &rp);
 	job_result(cons, &rc);
-	/* the jobs still hold the ring: it must be empty now */
-	ok = lfq_vyukov_empty(ring) && lfq_vyukov_try_pop(ring, &v) == -EAGAIN;
+	/* it must be empty now */
+	if (type == LFQ_RING_TURN)
+		ok = lfq_turn_empty(ring) && lfq_turn_try_pop(ring, v) == -EAGAIN;
+	else
+		ok = lfq_vyukov_empty(ring) && lfq_vyukov_try_pop(ring, v) == -EAGAIN;
 	CHECK(!rp.error && !rc.error && rp.moved == total && rc.moved == total &&
 	      !rc.malformed && !rc.duplicates && !rc.misordered &&
 	      !rc.missing && !rc.ring_errors && ok,
-	      "stress %ux%u capacity %u burst %u elem %u: %llu items in %llu ms (errors %d/%d, pushed %llu, malformed %llu, dup %llu, order %llu, missing %llu, ring errors %llu, empty %d)",
-	      producers, consumers, capacity, burst, elem_size, rc.moved,
+	      "%s stress %ux%u capacity %u burst %u elem %u: %llu items in %llu ms (errors %d/%d, pushed %llu, malformed %llu, dup %llu, order %llu, missing %llu, ring errors %llu, empty %d)",
+	      name, producers, consumers, capacity, burst, elem_size, rc.moved,
 	      rc.nsecs / NSEC_PER_MSEC, rp.error, rc.error, rp.moved,
 	      rc.malformed, rc.duplicates, rc.misordered, rc.missing,
 	      rc.ring_errors, ok);
@@ -869,6 +1624,9 @@ out:
 		job_free(prod);
 	if (!IS_ERR(cons))
 		job_free(cons);
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+	kfree(v);
 }
 
 static void __init selftest(void)
@@ -877,12 +1635,30 @@ static void __init selftest(void)
 	test_create();
 	test_try_ops();
 	test_blocking();
+	test_turn_api();
+	test_turn_try_ops();
+	test_turn_reserve();
+	test_turn_skipped();
+	test_turn_corrupt();
+	test_turn_blocking();
 	if (stress) {
-		test_stress(1, 1, 64, 1, sizeof(struct lfq_test_item), 100000);
-		test_stress(2, 2, 8, 1, 64, 50000);
-		test_stress(4, 4, 64, 8, 100, 25000);
-		test_stress(2, 1, 2, 1, sizeof(struct lfq_test_item), 20000);
-		test_stress(1, 3, 8, 4, 4096, 5000);
+		const u32 vy = LFQ_RING_VYUKOV, turn = LFQ_RING_TURN;
+		const u32 item = sizeof(struct lfq_test_item);
+		const u32 inplace = LFQ_TEST_F_RESERVE;
+
+		test_stress(vy, 0, 1, 1, 64, 1, item, 100000);
+		test_stress(vy, 0, 2, 2, 8, 1, 64, 50000);
+		test_stress(vy, 0, 4, 4, 64, 8, 100, 25000);
+		test_stress(vy, 0, 2, 1, 2, 1, item, 20000);
+		test_stress(vy, 0, 1, 3, 8, 4, 4096, 5000);
+		test_stress(turn, 0, 1, 1, 64, 1, item, 50000);
+		test_stress(turn, 0, 2, 2, 8, 1, 64, 25000);
+		test_stress(turn, 0, 4, 4, 64, 8, 100, 12500);
+		test_stress(turn, 0, 2, 1, 2, 1, item, 10000);
+		test_stress(turn, 0, 1, 3, 8, 4, 4096, 5000);
+		test_stress(turn, inplace, 2, 2, 2, 1, item, 10000);
+		test_stress(turn, inplace, 3, 3, 16, 4, 200, 10000);
+		test_stress(turn, inplace, 1, 2, 2, 2, 64, 10000);
 	}
 	pr_info("1..%u\n", ktap_n);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * /dev/lfq_test, the ioctls of the test peer lfq_test.ko: attach kernel
- * producer or consumer threads (a job) to a ring fd of the caller and
- * collect what they saw.
+ * producer or consumer threads (a job) to a ring fd of the caller (a
+ * Vyukov or a turn ring) and collect what they saw.
  *
  *   job = ioctl(dev, LFQ_TEST_IOC_START, &job)   a new job fd (close-on-exec)
  *   ioctl(job, LFQ_TEST_IOC_RESULT, &result)     waits for the end
@@ -21,10 +21,23 @@
  * seen before (a bitmap shared by the job's threads), and, per consumer
  * thread, in increasing seq order for each producer.
  *
+ * Rings: LFQ_RING_VYUKOV and LFQ_RING_TURN. On a Vyukov ring a call of
+ * burst n is one lfq_vyukov_push_burst() or lfq_vyukov_pop_burst(). The
+ * turn ring has no burst calls, so there a call of burst n is one
+ * blocking lfq_turn_push() (pop) followed by up to n - 1 lfq_turn_try_push()
+ * (try_pop) until one fails: 1..n items, as a Vyukov burst moves. With
+ * LFQ_TEST_F_RESERVE (turn rings only) every item is written or read in
+ * its slot instead, between lfq_turn_*_reserve() and lfq_turn_*_commit()
+ * (the consumer copies the item out before its commit and checks the
+ * copy); a commit that fails (the slot was scribbled) counts as -EIO.
+ * Kernel threads never hold a ticket while they sleep (see kmod/turn.c),
+ * so a job never leaves a hole in a turn ring, however it ends.
+ *
  * Errors of START: EFAULT (bad pointer), EINVAL (nonzero reserved field,
  * unknown flag or role, a count out of range, not an lfq ring fd, a ring
- * whose elements cannot hold a test item), E2BIG (the consumer's bitmap,
- * items * producers bits, is above LFQ_TEST_MAX_SEEN), EBADF, ENOMEM.
+ * whose elements cannot hold a test item, LFQ_TEST_F_RESERVE on a ring
+ * that is not a turn ring), E2BIG (the consumer's bitmap, items *
+ * producers bits, is above LFQ_TEST_MAX_SEEN), EBADF, ENOMEM.
  * Unknown ioctls fail with ENOTTY.
  */
 #ifndef _LFQ_TEST_H
@@ -45,7 +58,9 @@
  * corrupts on purpose.
  */
 #define LFQ_TEST_F_SURVIVE_EIO	(1U << 0)
-#define LFQ_TEST_F_ALL		LFQ_TEST_F_SURVIVE_EIO
+/* Turn rings: move every item in place, through reserve and commit. */
+#define LFQ_TEST_F_RESERVE	(1U << 1)
+#define LFQ_TEST_F_ALL		(LFQ_TEST_F_SURVIVE_EIO | LFQ_TEST_F_RESERVE)
 
 #define LFQ_TEST_MAX_THREADS	16
 #define LFQ_TEST_MAX_BURST	32

@@ -231,15 +231,20 @@ struct lfq_turn_hdr {
 /**
  * struct lfq_claim - a participant's claim record, on its own cache line
  * @pos:	the ticket held, for LFQ_CLAIM_PUSH and LFQ_CLAIM_POP
- * @state:	LFQ_CLAIM_*; written after @pos
+ * @state:	LFQ_CLAIM_*
  * @__pad:	zero
  * @__resv:	zero
  *
  * In the spirit of robust futex lists: a participant that owns a record
- * (LFQ_IOC_JOIN) writes it around every claim, in its own memory order:
+ * (LFQ_IOC_JOIN) writes it around every claim, in its own program order:
  *
- *	state = *_PENDING;  take a ticket t;  pos = t, state = PUSH/POP;
+ *	state = *_PENDING;  take a ticket t;  pos = t;  state = PUSH/POP;
  *	... publish or release the slot ...;  state = IDLE
+ *
+ * pos changes only while state is *_PENDING, so that the record never
+ * names a ticket the participant does not hold, whenever it dies. A
+ * participant that sleeps in LFQ_IOC_WAIT does so counted in the
+ * direction's waiters; if it is killed there, the kernel uncounts it.
  *
  * When the participant's fd is released (close, exit, kill -9), the
  * kernel reads the record and repairs a ticket left in PUSH or POP state,
@@ -270,7 +275,9 @@ struct lfq_claim {
  *
  * Sleeps until the futex word differs from @seq: every waker (kernel
  * code and LFQ_IOC_WAKE) bumps it before it wakes, so a wake-up between
- * the caller's look and its sleep is never lost. A module cannot FUTEX_WAKE a user address, so /dev/lfq rings
+ * the caller's look and its sleep is never lost. The caller has counted
+ * itself in the direction's waiters (the need-wakeup protocol); a caller
+ * killed while it sleeps here is taken off that count by the kernel. A module cannot FUTEX_WAKE a user address, so /dev/lfq rings
  * sleep here instead.
  */
 struct lfq_wait_req {
