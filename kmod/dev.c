@@ -35,6 +35,7 @@ static long lfq_ring_ioctl_wake(struct lfq_ring *ring, unsigned long arg)
 
 	if (!arg || arg & ~(unsigned long)LFQ_WAKE_ALL)
 		return -EINVAL;
+	lfq_ring_touch_repair(ring);
 	for (dir = 0; dir < LFQ_NR_WAIT; dir++) {
 		if (!(arg & (1UL << dir)))
 			continue;
@@ -65,18 +66,20 @@ static long lfq_ring_ioctl_wait(struct lfq_ring *ring, void __user *arg)
 	dir = ilog2(req.dir);
 	timeout = req.timeout_ms < 0 ? MAX_SCHEDULE_TIMEOUT :
 				       msecs_to_jiffies(req.timeout_ms);
+	lfq_ring_touch_repair(ring);
 	ret = wait_event_interruptible_timeout(ring->wq[dir],
 			READ_ONCE(ring->wait[dir]->futex) != req.seq, timeout);
-	if (ret >= 0)
-		return ret ? 0 : -ETIMEDOUT;
 	/*
 	 * The caller counted itself in waiters before it came to sleep. A
-	 * task killed here never returns to take itself off again, which
-	 * would cost every later waker a needless wake-up: do it for it.
+	 * task killed here (woken or not) never returns to take itself off
+	 * again, which would cost every later waker a needless wake-up: do
+	 * it for it.
 	 */
 	if (fatal_signal_pending(current))
 		atomic_add_unless((atomic_t *)&ring->wait[dir]->waiters, -1, 0);
-	return -EINTR;
+	if (ret < 0)
+		return -EINTR;
+	return ret ? 0 : -ETIMEDOUT;
 }
 
 static struct lfq_file *lfq_file_alloc(struct lfq_ring *ring, int rec)

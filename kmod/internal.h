@@ -53,7 +53,12 @@ struct lfq_ring {
 	struct mutex claim_lock;	/* recs */
 	struct delayed_work repair;
 	unsigned long repair_delay;	/* jiffies, doubles while waiting */
+	unsigned int repair_tries;	/* passes without progress */
+	bool repair_parked;		/* gave up until kicked */
 };
+
+/* Passes of the repair without progress before it parks: about 5 min. */
+#define LFQ_REPAIR_TRIES	300
 
 /* Kernel state of claim record i, under claim_lock. */
 enum {
@@ -90,6 +95,17 @@ __poll_t lfq_ring_poll_mask(struct lfq_ring *ring);
 void lfq_ring_show(struct seq_file *m, struct lfq_ring *ring);
 int lfq_ring_join(struct lfq_ring *ring);
 void lfq_ring_leave(struct lfq_ring *ring, unsigned int rec);
+void lfq_ring_kick_repair(struct lfq_ring *ring);
+
+/* A participant sleeps or wakes on the ring: restart a parked repair. */
+static inline void lfq_ring_touch_repair(struct lfq_ring *ring)
+{
+	if (unlikely(READ_ONCE(ring->repair_parked))) {
+		mutex_lock(&ring->claim_lock);
+		lfq_ring_kick_repair(ring);
+		mutex_unlock(&ring->claim_lock);
+	}
+}
 
 /* Per-type hooks for ring.c. */
 void lfq_vyukov_init(struct lfq_ring *ring);

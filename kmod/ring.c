@@ -141,9 +141,10 @@ static int lfq_layout(const struct lfq_create *p, struct lfq_info *info)
 	info->ring_off = LFQ_OFF_RING;
 	info->slots_off = t->slots_off;
 	/* no overflow: stride <= 65600 and capacity <= 2^30 */
-	info->claims_off = t->slots_off + stride * p->capacity;
 	info->nr_claims = t->nr_claims;
-	info->ring_size = PAGE_ALIGN(info->claims_off +
+	if (t->nr_claims)
+		info->claims_off = t->slots_off + stride * p->capacity;
+	info->ring_size = PAGE_ALIGN(t->slots_off + stride * p->capacity +
 				     (u64)t->nr_claims * sizeof(struct lfq_claim));
 	if (info->desc_size + info->ring_size > max_ring_bytes)
 		return -E2BIG;
@@ -224,14 +225,18 @@ int lfq_ring_join(struct lfq_ring *ring)
 /*
  * Repair every dead record whose slot has come round; try again later
  * for the others (a dead producer's slot may still hold the previous
- * lap's item), backing off up to a second while the ring stands still.
+ * lap's item), backing off to once a second while the ring stands
+ * still, and parking after LFQ_REPAIR_TRIES passes without progress:
+ * then only lfq_ring_kick_repair() (a sleeper or waker on the ring fd,
+ * another participant leaving) starts it again, so that a ring left
+ * alone costs no periodic work.
  */
 static void lfq_repair_work(struct work_struct *work)
 {
 	struct lfq_ring *ring = container_of(to_delayed_work(work),
 					     struct lfq_ring, repair);
 	const struct lfq_type *t = lfq_type(ring->info.type);
-	bool again = false;
+	bool again = false, done = false;
 	unsigned int i;
 
 	mutex_lock(&ring->claim_lock);
@@ -240,16 +245,32 @@ static void lfq_repair_work(struct work_struct *work)
 
 		if (rec->state != LFQ_REC_DEAD)
 			continue;
-		if (t->repair(ring, rec->claim, rec->pos) == -EAGAIN)
+		if (t->repair(ring, rec->claim, rec->pos) == -EAGAIN) {
 			again = true;
-		else
+		} else {
 			rec->state = LFQ_REC_FREE;
+			done = true;
+		}
 	}
-	if (again) {
+	if (done)
+		ring->repair_tries = 0;
+	if (again && ++ring->repair_tries < LFQ_REPAIR_TRIES) {
 		ring->repair_delay = min_t(unsigned long, ring->repair_delay * 2, HZ);
 		schedule_delayed_work(&ring->repair, ring->repair_delay);
 	}
+	WRITE_ONCE(ring->repair_parked, again &&
+		   ring->repair_tries >= LFQ_REPAIR_TRIES);
 	mutex_unlock(&ring->claim_lock);
+}
+
+/* Start the repair over, at once: something may have moved on the ring. */
+void lfq_ring_kick_repair(struct lfq_ring *ring)
+{
+	lockdep_assert_held(&ring->claim_lock);
+	ring->repair_tries = 0;
+	ring->repair_delay = 1;
+	WRITE_ONCE(ring->repair_parked, false);
+	mod_delayed_work(system_wq, &ring->repair, 0);
 }
 
 /* The fd that owned record rec is gone: repair what its owner held. */
@@ -276,8 +297,7 @@ void lfq_ring_leave(struct lfq_ring *ring, unsigned int rec)
 	case LFQ_CLAIM_POP:
 		r->claim = claim;
 		r->state = LFQ_REC_DEAD;
-		ring->repair_delay = 1;
-		mod_delayed_work(system_wq, &ring->repair, 0);
+		lfq_ring_kick_repair(ring);
 		break;
 	default:
 		lfq_ring_corrupt(ring);

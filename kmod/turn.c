@@ -230,21 +230,26 @@ static int turn_check(const struct lfq_ring *ring, const void *p, long timeout)
 }
 
 /*
- * The slot of a reservation, if the reservation is one that the ring
- * handed out (its ticket is below counter, head or tail) and that is
- * still waiting for its commit at turn.
+ * Commit a reservation: move its slot's turn from turn to turn + 1, if
+ * the ring handed it out (its ticket is below counter, head or tail) and
+ * it still waits for its commit. -EINVAL otherwise.
  */
-static struct turn_slot *turn_ref_slot(struct lfq_ring *ring,
-				       const struct lfq_turn_ref *ref,
-				       const __u64 *counter, u64 turn)
+static int turn_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref,
+		       const __u64 *counter, u64 turn)
 {
 	struct turn_slot *slot = lfq_slot(ring, ref->ticket);
 
 	if (ref->elem != slot->data ||
-	    (s64)(READ_ONCE(*counter) - ref->ticket) <= 0 ||
-	    READ_ONCE(slot->turn) != turn)
-		return NULL;
-	return slot;
+	    (s64)(READ_ONCE(*counter) - ref->ticket) <= 0)
+		return -EINVAL;
+	/*
+	 * B (push) or D (pop), pairing as in turn_publish() and
+	 * turn_release(): a CAS, so that of two racing commits of one
+	 * reservation only one moves the turn.
+	 */
+	if (!try_cmpxchg_release(&slot->turn, &turn, turn + 1))
+		return -EINVAL;
+	return 0;
 }
 
 /**
@@ -401,18 +406,15 @@ EXPORT_SYMBOL_NS_GPL(lfq_turn_push_reserve, LFQ);
 int lfq_turn_push_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref)
 {
 	struct lfq_turn_hdr *hdr;
-	struct turn_slot *slot;
-	u64 turn;
+	int ret;
 
 	if (turn_check(ring, ref, 0))
 		return -EINVAL;
 	hdr = ring->hdr;
-	turn = turn_of(ring, ref->ticket);
-	slot = turn_ref_slot(ring, ref, &hdr->head, turn);
-	if (!slot)
-		return -EINVAL;
-	turn_publish(ring, slot, turn + 1);
-	return 0;
+	ret = turn_commit(ring, ref, &hdr->head, turn_of(ring, ref->ticket));
+	if (!ret)
+		lfq_wake(ring, LFQ_NOT_EMPTY);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(lfq_turn_push_commit, LFQ);
 
@@ -471,18 +473,15 @@ EXPORT_SYMBOL_NS_GPL(lfq_turn_pop_reserve, LFQ);
 int lfq_turn_pop_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref)
 {
 	struct lfq_turn_hdr *hdr;
-	struct turn_slot *slot;
-	u64 turn;
+	int ret;
 
 	if (turn_check(ring, ref, 0))
 		return -EINVAL;
 	hdr = ring->hdr;
-	turn = turn_of(ring, ref->ticket) + 1;
-	slot = turn_ref_slot(ring, ref, &hdr->tail, turn);
-	if (!slot)
-		return -EINVAL;
-	turn_release(ring, slot, turn + 1);
-	return 0;
+	ret = turn_commit(ring, ref, &hdr->tail, turn_of(ring, ref->ticket) + 1);
+	if (!ret)
+		lfq_wake(ring, LFQ_NOT_FULL);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(lfq_turn_pop_commit, LFQ);
 

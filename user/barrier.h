@@ -38,6 +38,12 @@
 						(new), memory_order_relaxed,	\
 						memory_order_relaxed)
 
+/* Like try_cmpxchg_release(): release on success, relaxed on failure. */
+#define try_cmpxchg_release(p, oldp, new)				\
+	atomic_compare_exchange_strong_explicit(__lfq_atomic(p), (oldp),	\
+						(new), memory_order_release,	\
+						memory_order_relaxed)
+
 /* Like the kernel's atomic64_fetch_add_relaxed(): returns the old value. */
 #define fetch_add_relaxed(p, v) \
 	atomic_fetch_add_explicit(__lfq_atomic(p), (v), memory_order_relaxed)

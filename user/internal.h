@@ -58,6 +58,7 @@ struct lfq_ring {
 	bool free_map;			/* map came from posix_memalign() */
 	void *ring_map;			/* fds: the ring region */
 	int claim_fd;			/* the joined fd that owns claim, or -1 */
+	struct lfq_ring *joined_next;	/* list of joined handles, for fork() */
 	struct lfq_info info;		/* validated copy */
 	atomic_ulong errors;		/* corruption seen by this process */
 };

@@ -16,8 +16,8 @@
  * used to report errors.
  *
  * Waiting: blocking calls spin a little, then sleep: on a futex for heap,
- * caller and memfd rings, in poll() on the ring fd for /dev/lfq rings, so a
- * kernel peer can wake them. A timeout_ms of -1 waits forever, 0 never
+ * caller and memfd rings, in LFQ_IOC_WAIT on the ring fd for /dev/lfq
+ * rings, so that a kernel peer can wake them. A timeout_ms of -1 waits forever, 0 never
  * sleeps.
  */
 #ifndef LFQ_H
@@ -60,8 +60,10 @@ void lfq_ring_destroy(struct lfq_ring *ring);
  * an fd of its own, so that if the process dies while it holds a ticket,
  * the module repairs the ticket and the others go on. A joined handle
  * is one participant: use it from one thread at a time (each thread can
- * lfq_ring_attach() its own handle and join). -EOPNOTSUPP for other
- * rings and memory, -EALREADY, -EBUSY when every record is taken.
+ * lfq_ring_attach() its own handle and join), and holds one ticket at a
+ * time: taking another before the commit fails with -EBUSY. A child of
+ * fork() gets its copies of joined handles unjoined. -EOPNOTSUPP for
+ * other rings and memory, -EALREADY, -EBUSY when every record is taken.
  *
  * lfq_ring_repairs() reads the module's counts of what it repaired
  * (struct lfq_desc): all 0 without the module.

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -131,10 +132,12 @@ static int lfq_layout(const struct lfq_create *p, struct lfq_info *info,
 	info->policy = p->policy;
 	info->desc_size = page;
 	info->slots_off = t->slots_off;
-	info->claims_off = t->slots_off + stride * p->capacity;
 	info->nr_claims = t->nr_claims;
-	info->ring_size = page_align(info->claims_off + (u64)t->nr_claims *
-				     sizeof(struct lfq_claim), page);
+	if (t->nr_claims)
+		info->claims_off = t->slots_off + stride * p->capacity;
+	info->ring_size = page_align(t->slots_off + stride * p->capacity +
+				     (u64)t->nr_claims * sizeof(struct lfq_claim),
+				     page);
 	return 0;
 }
 
@@ -479,6 +482,45 @@ int lfq_ring_repairs(const struct lfq_ring *ring, struct lfq_repairs *r)
 	return 0;
 }
 
+/*
+ * A joined handle's claim fd must go with its participant: a child of
+ * fork() that kept it would keep the record alive, and no repair would
+ * happen while the child lives. In the child, every joined handle
+ * closes its claim fd and becomes an ordinary handle. (posix_spawn()
+ * and exec are covered by close-on-exec.)
+ */
+static pthread_mutex_t lfq_joined_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lfq_ring *lfq_joined;
+static pthread_once_t lfq_atfork_once = PTHREAD_ONCE_INIT;
+
+static void lfq_atfork_prepare(void)
+{
+	pthread_mutex_lock(&lfq_joined_lock);
+}
+
+static void lfq_atfork_parent(void)
+{
+	pthread_mutex_unlock(&lfq_joined_lock);
+}
+
+static void lfq_atfork_child(void)
+{
+	struct lfq_ring *ring;
+
+	for (ring = lfq_joined; ring; ring = ring->joined_next) {
+		close(ring->claim_fd);
+		ring->claim_fd = -1;
+		ring->claim = NULL;
+	}
+	lfq_joined = NULL;
+	pthread_mutex_unlock(&lfq_joined_lock);
+}
+
+static void lfq_atfork_init(void)
+{
+	pthread_atfork(lfq_atfork_prepare, lfq_atfork_parent, lfq_atfork_child);
+}
+
 int lfq_ring_join(struct lfq_ring *ring)
 {
 	__u32 rec;
@@ -497,18 +539,41 @@ int lfq_ring_join(struct lfq_ring *ring)
 		close(fd);
 		return -EPROTO;
 	}
+	pthread_once(&lfq_atfork_once, lfq_atfork_init);
+	pthread_mutex_lock(&lfq_joined_lock);
 	ring->claim_fd = fd;
 	ring->claim = (struct lfq_claim *)((u8 *)ring->hdr +
 					   ring->info.claims_off) + rec;
+	ring->joined_next = lfq_joined;
+	lfq_joined = ring;
+	pthread_mutex_unlock(&lfq_joined_lock);
 	return 0;
+}
+
+static void lfq_ring_unjoin(struct lfq_ring *ring)
+{
+	struct lfq_ring **p;
+
+	pthread_mutex_lock(&lfq_joined_lock);
+	for (p = &lfq_joined; *p; p = &(*p)->joined_next) {
+		if (*p == ring) {
+			*p = ring->joined_next;
+			break;
+		}
+	}
+	if (ring->claim_fd >= 0)
+		close(ring->claim_fd);
+	ring->claim_fd = -1;
+	ring->claim = NULL;
+	pthread_mutex_unlock(&lfq_joined_lock);
 }
 
 void lfq_ring_destroy(struct lfq_ring *ring)
 {
 	if (!ring)
 		return;
-	if (ring->claim_fd >= 0)
-		close(ring->claim_fd);
+	if (ring->claim)
+		lfq_ring_unjoin(ring);
 	switch (ring->mem) {
 	case LFQ_MEM_HEAP:
 		/* caller memory is the caller's to free */
@@ -582,7 +647,15 @@ static int lfq_sleep(struct lfq_ring *ring, unsigned int dir, u32 seq,
 	}
 	if (ret == 0 || errno == EAGAIN || errno == EINTR)
 		return 0;	/* woken, value changed, or signal */
-	return -errno;
+	if (errno == ETIMEDOUT)
+		return -ETIMEDOUT;
+	/*
+	 * A sleep we cannot take (an lfq.ko without LFQ_IOC_WAIT, say) must
+	 * not fail a caller that holds a ticket: yield, and let it try again
+	 * until its deadline.
+	 */
+	sched_yield();
+	return 0;
 }
 
 static bool lfq_would_block(int ret)

@@ -338,73 +338,119 @@ static int turn_check(const struct lfq_ring *ring, const void *p)
 }
 
 /*
- * Is ref a reservation that the ring handed out (its ticket is below
- * counter, head or tail) and that still waits for its commit at turn?
+ * A joined handle has one claim record, so it holds one ticket at a
+ * time: it takes none while its record names one (-EBUSY), and commits
+ * only the one it names.
  */
-static bool turn_ref_ok(struct lfq_ring *ring, const struct lfq_turn_ref *ref,
-			const __u64 *counter, u64 turn)
+static int turn_check_take(const struct lfq_ring *ring, const void *p)
+{
+	int ret = turn_check(ring, p);
+
+	if (!ret && ring->claim &&
+	    READ_ONCE(ring->claim->state) != LFQ_CLAIM_IDLE)
+		return -EBUSY;
+	return ret;
+}
+
+static int turn_check_commit(const struct lfq_ring *ring,
+			     const struct lfq_turn_ref *ref, u32 state)
+{
+	int ret = turn_check(ring, ref);
+
+	if (!ret && ring->claim &&
+	    (READ_ONCE(ring->claim->state) != state ||
+	     READ_ONCE(ring->claim->pos) != ref->ticket))
+		return -EINVAL;
+	return ret;
+}
+
+/*
+ * Commit a reservation: move its slot's turn from turn to turn + 1, if
+ * the ring handed it out (its ticket is below counter, head or tail) and
+ * it still waits for its commit. -EINVAL otherwise.
+ */
+static int turn_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref,
+		       const __u64 *counter, u64 turn)
 {
 	struct turn_slot *slot = lfq_slot(ring, ref->ticket);
 
-	return ref->elem == slot->data &&
-	       (s64)(READ_ONCE(*counter) - ref->ticket) > 0 &&
-	       READ_ONCE(slot->turn) == turn;
+	if (ref->elem != slot->data ||
+	    (s64)(READ_ONCE(*counter) - ref->ticket) <= 0)
+		return -EINVAL;
+	/*
+	 * B (push) or D (pop), pairing as in turn_publish() and
+	 * turn_release(): a CAS, so that of two racing commits of one
+	 * reservation only one moves the turn.
+	 */
+	if (!try_cmpxchg_release(&slot->turn, &turn, turn + 1))
+		return -EINVAL;
+	return 0;
 }
 
 int lfq_turn_try_push_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 {
-	int ret = turn_check(ring, ref);
+	int ret = turn_check_take(ring, ref);
 
 	return ret ? ret : turn_try_push_claim(ring, ref);
 }
 
 int lfq_turn_push_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 {
-	int ret = turn_check(ring, ref);
+	int ret = turn_check_take(ring, ref);
 
 	return ret ? ret : __turn_push_reserve(ring, ref);
 }
 
 int lfq_turn_push_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref)
 {
-	struct lfq_turn_hdr *hdr = ring ? ring->hdr : NULL;
+	struct lfq_turn_hdr *hdr;
+	int ret = turn_check_commit(ring, ref, LFQ_CLAIM_PUSH);
 
-	if (turn_check(ring, ref) ||
-	    !turn_ref_ok(ring, ref, &hdr->head, turn_of(ring, ref->ticket)))
-		return -EINVAL;
-	turn_push_done(ring, ref);
+	if (ret)
+		return ret;
+	hdr = ring->hdr;
+	ret = turn_commit(ring, ref, &hdr->head, turn_of(ring, ref->ticket));
+	if (ret)
+		return ret;
+	turn_claim(ring, LFQ_CLAIM_IDLE);
+	lfq_wake(ring, LFQ_NOT_EMPTY);
 	return 0;
 }
 
 int lfq_turn_try_pop_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 {
-	int ret = turn_check(ring, ref);
+	int ret = turn_check_take(ring, ref);
 
 	return ret ? ret : turn_try_pop_claim(ring, ref);
 }
 
 int lfq_turn_pop_reserve(struct lfq_ring *ring, struct lfq_turn_ref *ref)
 {
-	int ret = turn_check(ring, ref);
+	int ret = turn_check_take(ring, ref);
 
 	return ret ? ret : __turn_pop_reserve(ring, ref);
 }
 
 int lfq_turn_pop_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref)
 {
-	struct lfq_turn_hdr *hdr = ring ? ring->hdr : NULL;
+	struct lfq_turn_hdr *hdr;
+	int ret = turn_check_commit(ring, ref, LFQ_CLAIM_POP);
 
-	if (turn_check(ring, ref) ||
-	    !turn_ref_ok(ring, ref, &hdr->tail, turn_of(ring, ref->ticket) + 1))
-		return -EINVAL;
-	turn_pop_done(ring, ref);
+	if (ret)
+		return ret;
+	hdr = ring->hdr;
+	ret = turn_commit(ring, ref, &hdr->tail, turn_of(ring, ref->ticket) + 1);
+	if (ret)
+		return ret;
+	turn_claim(ring, LFQ_CLAIM_IDLE);
+	lfq_wake(ring, LFQ_NOT_FULL);
 	return 0;
 }
 
 int lfq_turn_try_push(struct lfq_ring *ring, const void *elem)
 {
 	struct lfq_turn_ref ref;
-	int ret = turn_check(ring, elem);
+	int ret = turn_check_take(ring, elem);
 
 	if (!ret)
 		ret = turn_try_push_claim(ring, &ref);
@@ -418,7 +464,7 @@ int lfq_turn_try_push(struct lfq_ring *ring, const void *elem)
 int lfq_turn_push(struct lfq_ring *ring, const void *elem)
 {
 	struct lfq_turn_ref ref;
-	int ret = turn_check(ring, elem);
+	int ret = turn_check_take(ring, elem);
 
 	if (!ret)
 		ret = __turn_push_reserve(ring, &ref);
@@ -432,7 +478,7 @@ int lfq_turn_push(struct lfq_ring *ring, const void *elem)
 int lfq_turn_try_pop(struct lfq_ring *ring, void *elem)
 {
 	struct lfq_turn_ref ref;
-	int ret = turn_check(ring, elem);
+	int ret = turn_check_take(ring, elem);
 
 	if (!ret)
 		ret = turn_try_pop_claim(ring, &ref);
@@ -446,7 +492,7 @@ int lfq_turn_try_pop(struct lfq_ring *ring, void *elem)
 int lfq_turn_pop(struct lfq_ring *ring, void *elem)
 {
 	struct lfq_turn_ref ref;
-	int ret = turn_check(ring, elem);
+	int ret = turn_check_take(ring, elem);
 
 	if (!ret)
 		ret = __turn_pop_reserve(ring, &ref);

@@ -1956,6 +1956,127 @@ static int push_item_wait(struct lfq_ring *h, __u32 producer, __u64 seq)
 	return lfq_turn_push(h, elem);
 }
 
+/*
+ * A joined handle has one record, so it holds one ticket at a time: no
+ * second reservation before the commit (-EBUSY), no commit of a ticket
+ * its record does not name (-EINVAL), and the record says IDLE after.
+ */
+TEST(joined_handle_holds_one_ticket_at_a_time)
+{
+	struct lfq_turn_ref a, b, other;
+	struct lfq_ring *h, *plain;
+	unsigned char elem[ITEM];
+	struct raw r;
+	int k;
+
+	REQUIRE_DEV();
+	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
+	ASSERT_EQ(0, participant(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&plain, r.fd));
+	k = 0;			/* the first record goes to the first joiner */
+	ASSERT_EQ(0, lfq_turn_push_reserve(h, &a));
+	EXPECT_EQ(LFQ_CLAIM_PUSH, r.claims[k].state);
+	EXPECT_EQ(a.ticket, r.claims[k].pos);
+	lfq_test_item_make(elem, ITEM, 0, 0);
+	EXPECT_EQ(-EBUSY, lfq_turn_push_reserve(h, &b));
+	EXPECT_EQ(-EBUSY, lfq_turn_try_push_reserve(h, &b));
+	EXPECT_EQ(-EBUSY, lfq_turn_try_push(h, elem));
+	EXPECT_EQ(-EBUSY, lfq_turn_try_pop(h, elem));
+	EXPECT_EQ(-EBUSY, lfq_turn_try_pop_reserve(h, &b));
+	/* a ticket its record does not name: another handle's */
+	ASSERT_EQ(0, lfq_turn_try_push_reserve(plain, &other));
+	EXPECT_EQ(-EINVAL, lfq_turn_push_commit(h, &other));
+	EXPECT_EQ(-EINVAL, lfq_turn_pop_commit(h, &a));
+	EXPECT_EQ(LFQ_CLAIM_PUSH, r.claims[k].state);
+	memcpy(a.elem, elem, ITEM);
+	EXPECT_EQ(0, lfq_turn_push_commit(h, &a));
+	EXPECT_EQ(LFQ_CLAIM_IDLE, r.claims[k].state);
+	EXPECT_EQ(-EINVAL, lfq_turn_push_commit(h, &a));
+	lfq_test_item_make(other.elem, ITEM, 0, 1);
+	EXPECT_EQ(0, lfq_turn_push_commit(plain, &other));
+	/* idle again: it takes the next ticket, here a pop */
+	ASSERT_EQ(0, lfq_turn_try_pop_reserve(h, &b));
+	EXPECT_EQ(LFQ_CLAIM_POP, r.claims[k].state);
+	EXPECT_EQ(0, lfq_turn_pop_commit(h, &b));
+	EXPECT_EQ(LFQ_CLAIM_IDLE, r.claims[k].state);
+	lfq_ring_destroy(plain);
+	lfq_ring_destroy(h);
+	EXPECT_EQ(0, r.desc->skipped + r.desc->dropped + r.desc->unresolved);
+	raw_close(&r);
+}
+
+/*
+ * A child of fork() gets its copy of a joined handle unjoined: its own
+ * verbs write no record, and the parent's death holding a ticket is
+ * repaired while the child still lives (the child does not keep the
+ * record's fd).
+ */
+TEST(fork_unjoins_the_childs_copy_of_a_joined_handle)
+{
+	int to_child[2], to_parent[2], to_test[2], status;
+	struct lfq_turn_ref ref;
+	struct lfq_ring *h;
+	struct raw r;
+	pid_t parent, child;
+	char c;
+
+	REQUIRE_DEV();
+	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
+	ASSERT_EQ(0, pipe2(to_child, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(to_parent, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(to_test, O_CLOEXEC));
+	parent = fork();
+	ASSERT_LE(0, parent);
+	if (parent == 0) {
+		/* the joined participant that will die holding a ticket */
+		if (participant(&h, r.fd))
+			_exit(1);
+		child = fork();
+		if (child < 0)
+			_exit(1);
+		if (child == 0) {
+			unsigned char elem[ITEM];
+
+			/* unjoined: a reservation writes no record */
+			if (lfq_turn_try_push_reserve(h, &ref) ||
+			    r.claims[0].state != LFQ_CLAIM_IDLE)
+				_exit(1);
+			lfq_test_item_make(ref.elem, ITEM, 1, 0);
+			if (lfq_turn_push_commit(h, &ref) ||
+			    write(to_parent[1], "c", 1) != 1 ||
+			    read(to_child[0], &c, 1) != 1)
+				_exit(1);
+			lfq_test_item_make(elem, ITEM, 1, 1);
+			_exit(lfq_turn_try_push(h, elem) ? 1 : 0);
+		}
+		if (read(to_parent[0], &c, 1) != 1 ||
+		    lfq_turn_push_reserve(h, &ref) ||
+		    write(to_test[1], "p", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(1);
+	}
+	/* the child pushed ticket 0, the parent holds ticket 1 */
+	ASSERT_EQ(1, read(to_test[0], &c, 1));
+	ASSERT_EQ('p', c);
+	EXPECT_EQ(LFQ_CLAIM_PUSH, r.claims[0].state);
+	EXPECT_EQ(1, r.claims[0].pos);
+	kill(parent, SIGKILL);
+	ASSERT_EQ(parent, waitpid(parent, &status, 0));
+	/* the grandchild lives on, yet ticket 1 is repaired */
+	ASSERT_EQ(0, wait_u64(&r.desc->skipped, 1, REPAIR_MS));
+	EXPECT_EQ(1 | LFQ_TURN_SKIPPED, *raw_turn(&r, 1));
+	/* let it push ticket 2 and go */
+	ASSERT_EQ(1, write(to_child[1], "g", 1));
+	close(to_child[1]);
+	close(to_parent[1]);
+	close(to_child[0]);
+	close(to_parent[0]);
+	close(to_test[0]);
+	close(to_test[1]);
+	raw_close(&r);
+}
+
 TEST(repair_skips_a_dead_producers_ticket)
 {
 	char text[1024], elem[ITEM];

@@ -79,7 +79,7 @@
  * @flags:	(in) LFQ_F_*; must be zero today
  * @capacity:	(in) slots, a power of two, 2..LFQ_CAPACITY_MAX
  * @elem_size:	(in) bytes per element, 1..LFQ_ELEM_MAX
- * @policy:	(in) ring-specific policy; 0 for LFQ_RING_VYUKOV
+ * @policy:	(in) ring-specific policy; 0 for every type so far
  * @__pad:	must be zero
  * @__resv:	must be zero
  */
@@ -109,7 +109,8 @@ struct lfq_create {
  * @ring_off:	(out) mmap offset of the ring region
  * @ring_size:	(out) its length in bytes
  * @slots_off:	(out) offset of slot 0 inside the ring region
- * @claims_off:	(out) offset of the claim records inside the ring region
+ * @claims_off:	(out) offset of the claim records inside the ring region,
+ *		0 if the type has none
  * @nr_claims:	(out) how many claim records; 0 if the type has none
  * @__pad:	zero
  * @__resv:	zero
@@ -137,8 +138,8 @@ struct lfq_info {
 /**
  * struct lfq_desc - the read-only descriptor region
  * @info:	geometry, as LFQ_IOC_INFO returns it
- * @skipped:	tickets of producers that died or gave up before publishing,
- *		which the kernel marked LFQ_TURN_SKIPPED so consumers skip them
+ * @skipped:	tickets of producers that died before publishing, which
+ *		the kernel marked LFQ_TURN_SKIPPED so consumers skip them
  * @dropped:	items that a dead consumer had claimed; the kernel released
  *		their slots unread
  * @unresolved:	claims that died between announcing a claim and recording
@@ -211,9 +212,9 @@ struct lfq_vyukov_hdr {
  * and holds the element from byte 8. For ticket t, lap = t / capacity:
  * the slot of t is the producer's when turn == 2 * lap, the consumer's
  * when turn == 2 * lap + 1, and the next lap's producer's at 2 * lap + 2.
- * LFQ_TURN_SKIPPED in a consumer's turn says the producer died (or a
- * kernel producer gave up) before writing: the consumer releases the
- * slot and takes another ticket.
+ * LFQ_TURN_SKIPPED in a consumer's turn says the producer died before
+ * writing (the kernel's repair wrote it): the consumer releases the slot
+ * and takes another ticket.
  */
 struct lfq_turn_hdr {
 	__u64 head;
@@ -242,9 +243,11 @@ struct lfq_turn_hdr {
  *	... publish or release the slot ...;  state = IDLE
  *
  * pos changes only while state is *_PENDING, so that the record never
- * names a ticket the participant does not hold, whenever it dies. A
- * participant that sleeps in LFQ_IOC_WAIT does so counted in the
- * direction's waiters; if it is killed there, the kernel uncounts it.
+ * names a ticket the participant does not hold, whenever it dies. So a
+ * record covers one ticket at a time: liblfq's joined handles take no
+ * second ticket before the first is published or released. The record
+ * belongs to the fd's holder: an fd inherited across fork() keeps it (and
+ * defers its repair) until the last holder is gone.
  *
  * When the participant's fd is released (close, exit, kill -9), the
  * kernel reads the record and repairs a ticket left in PUSH or POP state,
