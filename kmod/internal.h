@@ -84,6 +84,25 @@ static inline void *lfq_slot(const struct lfq_ring *ring, u64 pos)
 	return ring->slots + (pos & ring->mask) * ring->stride;
 }
 
+/*
+ * Positions between tail and head, clamped to 0..capacity: the size of a
+ * queue whose header starts with head and tail.
+ */
+static inline u64 lfq_span(const struct lfq_ring *ring, const __u64 *head,
+			   const __u64 *tail)
+{
+	/*
+	 * S: tail before head (no partner: both only grow), so the
+	 * difference never undercounts; the clamp bounds the overcount.
+	 */
+	u64 t = smp_load_acquire(tail);
+	s64 n = (s64)(READ_ONCE(*head) - t);
+
+	if (n < 0)
+		return 0;
+	return (u64)n > ring->capacity ? ring->capacity : (u64)n;
+}
+
 typedef int (*lfq_try_fn)(struct lfq_ring *ring, void *arg);
 
 int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,

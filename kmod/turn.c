@@ -33,7 +33,8 @@
  *       producer has finished writing it.
  *   (R) in lfq_turn_repair() stands in for a dead participant's (B) or
  *       (D), and pairs as they do.
- *   (S) in size() orders its tail load before its head load.
+ *   (S) in lfq_span() (internal.h), for size(), orders its tail load
+ *       before its head load.
  *   (W2) pairs with (W1) in __lfq_wait(), as in kmod/vyukov.c.
  *
  * head and tail only hand out tickets, so taking one is relaxed: the
@@ -499,16 +500,8 @@ EXPORT_SYMBOL_NS_GPL(lfq_turn_pop_commit, LFQ);
 u64 lfq_turn_size(const struct lfq_ring *ring)
 {
 	const struct lfq_turn_hdr *hdr = ring->hdr;
-	/*
-	 * S: tail before head (no partner: both only grow), so the
-	 * difference never undercounts; the clamp bounds the overcount.
-	 */
-	u64 tail = smp_load_acquire(&hdr->tail);
-	s64 n = (s64)(READ_ONCE(hdr->head) - tail);
 
-	if (n < 0)
-		return 0;
-	return (u64)n > ring->capacity ? ring->capacity : (u64)n;
+	return lfq_span(ring, &hdr->head, &hdr->tail);
 }
 EXPORT_SYMBOL_NS_GPL(lfq_turn_size, LFQ);
 

@@ -28,7 +28,8 @@
  *       consumer of the previous lap has finished reading it.
  *   (B) pairs with (C): a consumer reads an element only after its
  *       producer has finished writing it.
- *   (S) in size() orders its tail load before its head load.
+ *   (S) in lfq_span() (internal.h), for size(), orders its tail load
+ *       before its head load.
  *   (W2) pairs with (W1) in __lfq_wait(), user/ring.c or kmod/ring.c (and
  *       in lfq_ring_wait_begin() for event loops on a ring fd): the
  *       sleeper stores waiters then loads the ring, the waker stores the
@@ -271,16 +272,8 @@ int lfq_vyukov_pop(struct lfq_ring *ring, void *elem, int timeout_ms)
 uint64_t lfq_vyukov_size(const struct lfq_ring *ring)
 {
 	const struct lfq_vyukov_hdr *hdr = ring->hdr;
-	/*
-	 * S: tail before head (no partner: both only grow), so the
-	 * difference never undercounts; the clamp bounds the overcount.
-	 */
-	u64 tail = smp_load_acquire(&hdr->tail);
-	s64 n = (s64)(READ_ONCE(hdr->head) - tail);
 
-	if (n < 0)
-		return 0;
-	return (u64)n > ring->capacity ? ring->capacity : (u64)n;
+	return lfq_span(ring, &hdr->head, &hdr->tail);
 }
 
 bool lfq_vyukov_empty(const struct lfq_ring *ring)
