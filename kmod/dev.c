@@ -49,8 +49,9 @@ static long lfq_ring_ioctl_wake(struct lfq_ring *ring, unsigned long arg)
 /*
  * A futex on the ring's wait word, for user sleepers: every waker bumps
  * the word before it wakes the queue (lfq_wake() and LFQ_IOC_WAKE), and
- * the condition is checked after we are queued, so
- * a wake-up after the caller read seq is never lost.
+ * the condition is checked after we are queued, so a wake-up after the
+ * caller read seq is never lost. A parked repair starts again: somebody
+ * waits on the ring.
  */
 static long lfq_ring_ioctl_wait(struct lfq_ring *ring, void __user *arg)
 {
