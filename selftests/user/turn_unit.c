@@ -19,145 +19,29 @@
  * with SIGALRM, a failure, instead of hanging.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "kselftest_harness.h"
-#include "lfq.h"
-
-#define HANDOFFS	2000
+/* The ring under test, for unit_util.h. */
+#define UNIT_TYPE		LFQ_RING_TURN
+#define UNIT_HDR		struct lfq_turn_hdr
+#define UNIT_PUSH(r, e)		lfq_turn_push(r, e)
+#define UNIT_POP(r, e)		lfq_turn_pop(r, e)
+#include "unit_util.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static struct lfq_create tparams(uint32_t capacity, uint32_t elem_size)
-{
-	struct lfq_create p = {
-		.type = LFQ_RING_TURN,
-		.capacity = capacity,
-		.elem_size = elem_size,
-	};
-
-	return p;
-}
-
-static struct lfq_ring *ring_new(uint32_t capacity, uint32_t elem_size,
-				 enum lfq_mem mem)
-{
-	struct lfq_create p = tparams(capacity, elem_size);
-	struct lfq_ring *r = NULL;
-
-	if (lfq_ring_create(&r, &p, mem))
-		return NULL;
-	return r;
-}
-
-static const enum lfq_mem both_mems[] = { LFQ_MEM_HEAP, LFQ_MEM_MEMFD };
-
-/*
- * A turn ring whose shared words the test can reach: in caller memory
- * (T_MEM), or a memfd ring mapped a second time (T_MEMFD), or a heap
- * ring where it cannot (T_HEAP, hdr NULL).
- */
-enum { T_HEAP, T_MEMFD, T_MEM, T_KINDS };
-
-static const char *const kind_names[] = {
-	[T_HEAP] = "heap", [T_MEMFD] = "memfd", [T_MEM] = "caller memory",
-};
-
-struct tring {
-	struct lfq_ring *ring;
-	const struct lfq_info *info;
-	struct lfq_turn_hdr *hdr;	/* NULL for T_HEAP */
-	void *mem;			/* T_MEM: the caller memory */
-	size_t mem_size;
-	void *map;			/* T_MEMFD: our own mapping */
-	size_t map_size;
-};
-
-static int tring_new(struct tring *t, int kind, uint32_t capacity,
-		     uint32_t elem_size)
-{
-	struct lfq_create p = tparams(capacity, elem_size);
-	ssize_t size;
-	int ret;
-
-	memset(t, 0, sizeof(*t));
-	switch (kind) {
-	case T_MEM:
-		size = lfq_ring_mem_size(&p);
-		if (size < 0)
-			return (int)size;
-		if (posix_memalign(&t->mem, 4096, (size_t)size))
-			return -ENOMEM;
-		t->mem_size = (size_t)size;
-		ret = lfq_ring_create_mem(&t->ring, &p, t->mem, (size_t)size);
-		if (ret) {
-			free(t->mem);
-			t->mem = NULL;
-			return ret;
-		}
-		t->info = lfq_ring_info(t->ring);
-		t->hdr = (void *)((uint8_t *)t->mem + t->info->desc_size);
-		return 0;
-	case T_MEMFD:
-	case T_HEAP:
-		ret = lfq_ring_create(&t->ring, &p,
-				      kind == T_HEAP ? LFQ_MEM_HEAP :
-						       LFQ_MEM_MEMFD);
-		if (ret)
-			return ret;
-		t->info = lfq_ring_info(t->ring);
-		if (kind == T_HEAP)
-			return 0;
-		t->map_size = t->info->desc_size + t->info->ring_size;
-		t->map = mmap(NULL, t->map_size, PROT_READ | PROT_WRITE,
-			      MAP_SHARED, lfq_ring_fd(t->ring), 0);
-		if (t->map == MAP_FAILED) {
-			t->map = NULL;
-			return -errno;
-		}
-		t->hdr = (void *)((uint8_t *)t->map + t->info->desc_size);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static void tring_free(struct tring *t)
-{
-	lfq_ring_destroy(t->ring);
-	if (t->map)
-		munmap(t->map, t->map_size);
-	free(t->mem);
-}
-
 /* The ring region, for memcmp() snapshots. */
-static void *tring_region(const struct tring *t)
+static void *test_ring_region(const struct test_ring *t)
 {
 	return t->hdr;
 }
 
-static uint64_t *slot_turn(const struct tring *t, uint64_t pos)
+static uint64_t *slot_turn(const struct test_ring *t, uint64_t pos)
 {
 	return (uint64_t *)((uint8_t *)t->hdr + t->info->slots_off +
 			    (pos & (t->info->capacity - 1)) *
 			    t->info->slot_stride);
 }
 
-static void *slot_elem(const struct tring *t, uint64_t pos)
+static void *slot_elem(const struct test_ring *t, uint64_t pos)
 {
 	return (uint8_t *)slot_turn(t, pos) + LFQ_TURN_SLOT_HDR;
 }
@@ -168,7 +52,7 @@ static void *slot_elem(const struct tring *t, uint64_t pos)
  * of a memfd, the same bytes: a mark written through one shows through
  * the other.
  */
-static bool is_slot_elem(const struct tring *t, uint64_t pos, void *elem)
+static bool is_slot_elem(const struct test_ring *t, uint64_t pos, void *elem)
 {
 	volatile uint8_t *ours = slot_elem(t, pos), *theirs = elem;
 	uint8_t save = *theirs;
@@ -183,7 +67,7 @@ static bool is_slot_elem(const struct tring *t, uint64_t pos, void *elem)
 }
 
 /* 2 * lap of ticket pos: the turn at which its producer may write. */
-static uint64_t turn_of(const struct tring *t, uint64_t pos)
+static uint64_t turn_of(const struct test_ring *t, uint64_t pos)
 {
 	return pos / t->info->capacity * 2;
 }
@@ -199,7 +83,7 @@ static uint64_t load64(const uint64_t *p)
  * consumer's turn with LFQ_TURN_SKIPPED. The ticket, or UINT64_MAX if
  * its slot was not free for it (the test then fails).
  */
-static uint64_t skip_ticket(const struct tring *t)
+static uint64_t skip_ticket(const struct test_ring *t)
 {
 	uint64_t pos = __atomic_fetch_add(&t->hdr->head, 1, __ATOMIC_RELAXED);
 
@@ -212,21 +96,13 @@ static uint64_t skip_ticket(const struct tring *t)
 }
 
 /* Move head and tail of an empty ring to pos, with every turn to match. */
-static void tring_seek(struct tring *t, uint64_t pos)
+static void test_ring_seek(struct test_ring *t, uint64_t pos)
 {
 	uint64_t i;
 
 	t->hdr->head = t->hdr->tail = pos;
 	for (i = pos; i < pos + t->info->capacity; i++)
 		*slot_turn(t, i) = turn_of(t, i);
-}
-
-static uint32_t rnd(uint64_t *x)
-{
-	*x ^= *x >> 12;
-	*x ^= *x << 25;
-	*x ^= *x >> 27;
-	return (uint32_t)((*x * 0x2545f4914f6cdd1dULL) >> 32);
 }
 
 static uint8_t pattern(uint64_t ticket, size_t i)
@@ -254,6 +130,87 @@ static bool filled(const void *elem, size_t n, uint64_t ticket)
 	return true;
 }
 
+/*
+ * The verbs that move one item: try_, blocking, and in place with a
+ * reservation, copied in or out and committed, taken with try_ or
+ * waiting.
+ */
+enum { V_TRY, V_WAIT, V_TRY_RESERVE, V_RESERVE, V_VERBS };
+
+/* Push *v with verb: 0, or the first error. */
+static int push_by(struct lfq_ring *r, int verb, const uint64_t *v)
+{
+	struct lfq_turn_ref ref;
+	int ret;
+
+	if (verb == V_TRY)
+		return lfq_turn_try_push(r, v);
+	if (verb == V_WAIT)
+		return lfq_turn_push(r, v);
+	ret = verb == V_TRY_RESERVE ? lfq_turn_try_push_reserve(r, &ref) :
+				      lfq_turn_push_reserve(r, &ref);
+	if (ret)
+		return ret;
+	memcpy(ref.elem, v, sizeof(*v));
+	return lfq_turn_push_commit(r, &ref);
+}
+
+/*
+ * Pop into *v with verb: 0, or the first error. The reserve verbs store
+ * the reservation's ticket in *ticket, if not NULL.
+ */
+static int pop_by(struct lfq_ring *r, int verb, uint64_t *v, uint64_t *ticket)
+{
+	struct lfq_turn_ref ref;
+	int ret;
+
+	if (verb == V_TRY)
+		return lfq_turn_try_pop(r, v);
+	if (verb == V_WAIT)
+		return lfq_turn_pop(r, v);
+	ret = verb == V_TRY_RESERVE ? lfq_turn_try_pop_reserve(r, &ref) :
+				      lfq_turn_pop_reserve(r, &ref);
+	if (ret)
+		return ret;
+	if (ticket)
+		*ticket = ref.ticket;
+	memcpy(v, ref.elem, sizeof(*v));
+	return lfq_turn_pop_commit(r, &ref);
+}
+
+/* n items in and out again: head and tail move on by n. */
+static void pass_items(struct __test_metadata *_metadata, struct lfq_ring *r,
+		       uint64_t n)
+{
+	uint64_t i, v;
+
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, lfq_turn_try_push(r, &i));
+		ASSERT_EQ(0, lfq_turn_try_pop(r, &v));
+	}
+}
+
+/*
+ * An empty ring works: a full lap of items base, base + 1, ... goes in,
+ * one more does not, and they come out in order.
+ */
+static void expect_full_lap(struct __test_metadata *_metadata,
+			    struct lfq_ring *r, uint64_t base)
+{
+	uint32_t cap = lfq_ring_info(r)->capacity;
+	uint64_t v, i;
+
+	for (i = 0; i < cap; i++) {
+		v = base + i;
+		ASSERT_EQ(0, lfq_turn_try_push(r, &v));
+	}
+	EXPECT_EQ(-ENOSPC, lfq_turn_try_push(r, &v));
+	for (i = 0; i < cap; i++) {
+		ASSERT_EQ(0, lfq_turn_try_pop(r, &v));
+		EXPECT_EQ(base + i, v);
+	}
+}
+
 /* ---- geometry and layout ------------------------------------------------ */
 
 TEST(create_reports_turn_geometry_and_claim_records)
@@ -266,7 +223,7 @@ TEST(create_reports_turn_geometry_and_claim_records)
 	for (c = 0; c < 3; c++) {
 		for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 			for (b = 0; b < 2; b++) {
-				struct lfq_create p = tparams(caps[c], sizes[s]);
+				struct lfq_create p = ring_params(caps[c], sizes[s]);
 				struct lfq_ring *r;
 				const struct lfq_info *i;
 				uint64_t stride, claims_end;
@@ -322,32 +279,17 @@ TEST(create_reports_turn_geometry_and_claim_records)
 TEST(memfd_describes_itself_in_its_first_page_and_attach_agrees)
 {
 	struct lfq_ring *r = ring_new(8, 100, LFQ_MEM_MEMFD), *b = NULL;
-	const struct lfq_info *i;
 	struct lfq_desc desc;
-	struct stat st;
-	int fd, seals;
 
 	ASSERT_NE(NULL, r);
-	i = lfq_ring_info(r);
-	fd = lfq_ring_fd(r);
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, i->desc_off);
-	EXPECT_EQ(i->desc_size, i->ring_off);
-	ASSERT_EQ(sizeof(desc), pread(fd, &desc, sizeof(desc), 0));
-	EXPECT_EQ(0, memcmp(&desc.info, i, sizeof(*i)));
+	expect_memfd_describes_itself(_metadata, r, &desc);
 	EXPECT_EQ(LFQ_CLAIMS, desc.info.nr_claims);
-	EXPECT_EQ(0, desc.errors);
 	EXPECT_EQ(0, desc.skipped);
 	EXPECT_EQ(0, desc.dropped);
 	EXPECT_EQ(0, desc.unresolved);
-	ASSERT_EQ(0, fstat(fd, &st));
-	EXPECT_EQ(i->desc_size + i->ring_size, (uint64_t)st.st_size);
-	seals = fcntl(fd, F_GET_SEALS);
-	EXPECT_TRUE(seals & F_SEAL_SHRINK);
-	EXPECT_TRUE(seals & F_SEAL_GROW);
-	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	ASSERT_EQ(0, lfq_ring_attach(&b, fd));
-	EXPECT_EQ(0, memcmp(i, lfq_ring_info(b), sizeof(*i)));
+	ASSERT_EQ(0, lfq_ring_attach(&b, lfq_ring_fd(r)));
+	EXPECT_EQ(0, memcmp(lfq_ring_info(r), lfq_ring_info(b),
+			    sizeof(struct lfq_info)));
 	EXPECT_EQ(LFQ_RING_TURN, lfq_ring_info(b)->type);
 	lfq_ring_destroy(b);
 	lfq_ring_destroy(r);
@@ -363,11 +305,11 @@ TEST(new_ring_is_zeroed_and_laid_out_as_the_uapi_says)
 	unsigned int kind;
 
 	for (kind = T_MEMFD; kind < T_KINDS; kind++) {
-		struct tring t;
+		struct test_ring t;
 		const struct lfq_claim *claims;
 		uint64_t i;
 
-		ASSERT_EQ(0, tring_new(&t, kind, 16, 40));
+		ASSERT_EQ(0, test_ring_new(&t, kind, 16, 40));
 		EXPECT_EQ(0, t.hdr->head);
 		EXPECT_EQ(0, t.hdr->tail);
 		EXPECT_EQ(0, t.hdr->not_empty.waiters);
@@ -398,7 +340,7 @@ TEST(new_ring_is_zeroed_and_laid_out_as_the_uapi_says)
 			EXPECT_EQ(1, *slot_turn(&t, 0));
 			EXPECT_EQ(1, t.hdr->head);
 		}
-		tring_free(&t);
+		test_ring_free(&t);
 	}
 }
 
@@ -409,7 +351,7 @@ TEST(new_ring_is_zeroed_and_laid_out_as_the_uapi_says)
  */
 TEST(operations_write_only_header_and_slots)
 {
-	struct lfq_create p = tparams(8, 24);
+	struct lfq_create p = ring_params(8, 24);
 	ssize_t size = lfq_ring_mem_size(&p);
 	uint8_t *mem, *desc_copy, *claims_copy, guard[512];
 	const struct lfq_info *info;
@@ -469,7 +411,7 @@ TEST(mem_size_counts_the_claim_records)
 
 	for (c = 0; c < 3; c++) {
 		for (s = 0; s < 4; s++) {
-			struct lfq_create p = tparams(caps[c], sizes[s]);
+			struct lfq_create p = ring_params(caps[c], sizes[s]);
 			struct lfq_create v = p;
 			uint64_t end = LFQ_TURN_SLOTS_OFF +
 				       (uint64_t)caps[c] *
@@ -493,10 +435,9 @@ TEST(fifo_order_single_thread_every_verb)
 	uint64_t v, i;
 
 	for (kind = 0; kind < T_KINDS; kind++) {
-		struct lfq_turn_ref ref;
-		struct tring t;
+		struct test_ring t;
 
-		ASSERT_EQ(0, tring_new(&t, kind, 8, sizeof(v)));
+		ASSERT_EQ(0, test_ring_new(&t, kind, 8, sizeof(v)));
 		for (i = 0; i < 8; i++) {
 			v = 1000 + i;
 			ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
@@ -517,44 +458,10 @@ TEST(fifo_order_single_thread_every_verb)
 		/* every verb interleaved: still one FIFO */
 		for (i = 0; i < 8; i++) {
 			v = 3000 + i;
-			switch (i % 4) {
-			case 0:
-				ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
-				break;
-			case 1:
-				ASSERT_EQ(0, lfq_turn_push(t.ring, &v));
-				break;
-			case 2:
-				ASSERT_EQ(0, lfq_turn_try_push_reserve(t.ring, &ref));
-				memcpy(ref.elem, &v, sizeof(v));
-				ASSERT_EQ(0, lfq_turn_push_commit(t.ring, &ref));
-				break;
-			case 3:
-				ASSERT_EQ(0, lfq_turn_push_reserve(t.ring, &ref));
-				memcpy(ref.elem, &v, sizeof(v));
-				ASSERT_EQ(0, lfq_turn_push_commit(t.ring, &ref));
-				break;
-			}
+			ASSERT_EQ(0, push_by(t.ring, i % V_VERBS, &v));
 		}
 		for (i = 0; i < 8; i++) {
-			switch ((i + 1) % 4) {
-			case 0:
-				ASSERT_EQ(0, lfq_turn_try_pop(t.ring, &v));
-				break;
-			case 1:
-				ASSERT_EQ(0, lfq_turn_pop(t.ring, &v));
-				break;
-			case 2:
-				ASSERT_EQ(0, lfq_turn_try_pop_reserve(t.ring, &ref));
-				memcpy(&v, ref.elem, sizeof(v));
-				ASSERT_EQ(0, lfq_turn_pop_commit(t.ring, &ref));
-				break;
-			case 3:
-				ASSERT_EQ(0, lfq_turn_pop_reserve(t.ring, &ref));
-				memcpy(&v, ref.elem, sizeof(v));
-				ASSERT_EQ(0, lfq_turn_pop_commit(t.ring, &ref));
-				break;
-			}
+			ASSERT_EQ(0, pop_by(t.ring, (i + 1) % V_VERBS, &v, NULL));
 			EXPECT_EQ(3000 + i, v);
 		}
 		EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(t.ring, &v));
@@ -563,7 +470,7 @@ TEST(fifo_order_single_thread_every_verb)
 			EXPECT_EQ(24, t.hdr->tail);
 		}
 		EXPECT_EQ(0, lfq_ring_errors(t.ring));
-		tring_free(&t);
+		test_ring_free(&t);
 	}
 }
 
@@ -643,11 +550,11 @@ TEST(try_pop_on_empty_returns_eagain_and_writes_nothing)
  */
 TEST(blocking_push_and_pop_return_at_once_when_the_turn_is_there)
 {
-	struct tring t;
+	struct test_ring t;
 	uint64_t v, i;
 
 	alarm(10);
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 4, 8));
 	for (i = 0; i < 4 * 50; i++) {
 		v = i;
 		ASSERT_EQ(0, lfq_turn_push(t.ring, &v));
@@ -668,7 +575,7 @@ TEST(blocking_push_and_pop_return_at_once_when_the_turn_is_there)
 	EXPECT_EQ(0, t.hdr->not_empty.futex);	/* nobody ever slept */
 	EXPECT_EQ(0, t.hdr->not_full.futex);
 	alarm(0);
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 /*
@@ -679,26 +586,21 @@ TEST(laps_wrap_turns_and_keep_values)
 {
 	uint64_t x = 1, next_in = 0, next_out = 0, v, i;
 	unsigned int cycle, k, j;
-	struct tring t;
+	struct test_ring t;
+	int verb;
 
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 4, 8));
 	for (cycle = 0; cycle < 10000; cycle++) {
 		k = 1 + rnd(&x) % 4;
 		for (j = 0; j < k; j++) {
 			v = next_in++ * 0x9e3779b97f4a7c15ULL;
-			if (rnd(&x) & 1) {
-				ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
-			} else {
-				ASSERT_EQ(0, lfq_turn_push(t.ring, &v));
-			}
+			verb = rnd(&x) & 1 ? V_TRY : V_WAIT;
+			ASSERT_EQ(0, push_by(t.ring, verb, &v));
 		}
 		EXPECT_EQ(k, lfq_turn_size(t.ring));
 		for (j = 0; j < k; j++) {
-			if (rnd(&x) & 1) {
-				ASSERT_EQ(0, lfq_turn_try_pop(t.ring, &v));
-			} else {
-				ASSERT_EQ(0, lfq_turn_pop(t.ring, &v));
-			}
+			verb = rnd(&x) & 1 ? V_TRY : V_WAIT;
+			ASSERT_EQ(0, pop_by(t.ring, verb, &v, NULL));
 			ASSERT_EQ(next_out++ * 0x9e3779b97f4a7c15ULL, v);
 		}
 		ASSERT_EQ(-EAGAIN, lfq_turn_try_pop(t.ring, &v));
@@ -710,7 +612,7 @@ TEST(laps_wrap_turns_and_keep_values)
 			TH_LOG("slot %" PRIu64, i);
 	EXPECT_EQ(next_in, t.hdr->head);
 	EXPECT_EQ(next_in, t.hdr->tail);
-	tring_free(&t);
+	test_ring_free(&t);
 
 	/* the smallest ring, one-byte elements, never empty between pushes */
 	{
@@ -738,11 +640,11 @@ TEST(positions_far_from_zero_work)
 
 	for (s = 0; s < 2; s++) {
 		struct lfq_turn_ref ref;
-		struct tring t;
+		struct test_ring t;
 		uint64_t v, i, pos = starts[s];
 
-		ASSERT_EQ(0, tring_new(&t, T_MEM, 8, 8));
-		tring_seek(&t, pos);
+		ASSERT_EQ(0, test_ring_new(&t, T_MEM, 8, 8));
+		test_ring_seek(&t, pos);
 		EXPECT_EQ(0, lfq_turn_size(t.ring));
 		EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(t.ring, &v));
 		for (i = 0; i < 8; i++) {
@@ -763,7 +665,7 @@ TEST(positions_far_from_zero_work)
 		EXPECT_EQ(8, lfq_turn_size(t.ring));
 		EXPECT_EQ(pos + 8 * 21, t.hdr->head);
 		EXPECT_EQ(0, lfq_ring_errors(t.ring));
-		tring_free(&t);
+		test_ring_free(&t);
 	}
 }
 
@@ -781,10 +683,10 @@ TEST(reserve_commit_in_place_with_64k_elements)
 
 	for (kind = T_MEMFD; kind < T_KINDS; kind++) {
 		struct lfq_turn_ref in[4], out;
-		struct tring t;
+		struct test_ring t;
 		uint64_t ticket = 0, popped = 0, lap, i;
 
-		ASSERT_EQ(0, tring_new(&t, kind, 4, es));
+		ASSERT_EQ(0, test_ring_new(&t, kind, 4, es));
 		EXPECT_EQ(LFQ_STRIDE(LFQ_TURN_SLOT_HDR, es), t.info->slot_stride);
 		for (lap = 0; lap < 4; lap++) {
 			for (i = 0; i < 4; i++, ticket++) {
@@ -839,7 +741,7 @@ TEST(reserve_commit_in_place_with_64k_elements)
 			free(buf);
 		}
 		EXPECT_EQ(0, lfq_ring_errors(t.ring));
-		tring_free(&t);
+		test_ring_free(&t);
 	}
 }
 
@@ -900,14 +802,14 @@ TEST(out_of_order_commits_publish_in_ticket_order)
  * was (byte for byte), and the ring goes on working.
  */
 static void expect_bad_commit(struct __test_metadata *_metadata,
-			      const struct tring *t, bool push,
+			      const struct test_ring *t, bool push,
 			      const struct lfq_turn_ref *ref, const char *what)
 {
 	size_t n = t->info->ring_size;
 	uint8_t *before = malloc(n);
 
 	ASSERT_NE(NULL, before);
-	memcpy(before, tring_region(t), n);
+	memcpy(before, test_ring_region(t), n);
 	if (push) {
 		EXPECT_EQ(-EINVAL, lfq_turn_push_commit(t->ring, ref))
 			TH_LOG("push_commit: %s", what);
@@ -915,7 +817,7 @@ static void expect_bad_commit(struct __test_metadata *_metadata,
 		EXPECT_EQ(-EINVAL, lfq_turn_pop_commit(t->ring, ref))
 			TH_LOG("pop_commit: %s", what);
 	}
-	EXPECT_EQ(0, memcmp(before, tring_region(t), n))
+	EXPECT_EQ(0, memcmp(before, test_ring_region(t), n))
 		TH_LOG("%s changed the ring", what);
 	free(before);
 }
@@ -923,15 +825,12 @@ static void expect_bad_commit(struct __test_metadata *_metadata,
 TEST(commit_twice_or_of_a_forged_ref_returns_einval_and_changes_nothing)
 {
 	struct lfq_turn_ref ref, bad, pref;
-	struct tring t;
-	uint64_t v, i;
+	struct test_ring t;
+	uint64_t v;
 
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 4, 8));
 	/* move into lap 2, so that tickets - capacity are real tickets */
-	for (i = 0; i < 9; i++) {
-		ASSERT_EQ(0, lfq_turn_try_push(t.ring, &i));
-		ASSERT_EQ(0, lfq_turn_try_pop(t.ring, &v));
-	}
+	pass_items(_metadata, t.ring, 9);
 
 	/* a push reservation waiting for its commit */
 	ASSERT_EQ(0, lfq_turn_try_push_reserve(t.ring, &ref));
@@ -1000,17 +899,9 @@ TEST(commit_twice_or_of_a_forged_ref_returns_einval_and_changes_nothing)
 
 	/* the ring still works: a full lap in and out */
 	EXPECT_EQ(0, lfq_turn_size(t.ring));
-	for (i = 0; i < 4; i++) {
-		v = 500 + i;
-		ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
-	}
-	EXPECT_EQ(-ENOSPC, lfq_turn_try_push(t.ring, &v));
-	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, lfq_turn_try_pop(t.ring, &v));
-		EXPECT_EQ(500 + i, v);
-	}
+	expect_full_lap(_metadata, t.ring, 500);
 	EXPECT_EQ(0, lfq_ring_errors(t.ring));
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 /*
@@ -1024,10 +915,10 @@ TEST(commit_twice_or_of_a_forged_ref_returns_einval_and_changes_nothing)
 TEST(commit_of_a_ticket_never_handed_out_returns_einval)
 {
 	struct lfq_turn_ref ref, bad;
-	struct tring t;
+	struct test_ring t;
 	uint64_t v = 1;
 
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 4, 8));
 	/* producer: ticket 0 reserved; ticket 1 was never handed out */
 	ASSERT_EQ(0, lfq_turn_try_push_reserve(t.ring, &ref));
 	bad.ticket = ref.ticket + 1;
@@ -1057,7 +948,7 @@ TEST(commit_of_a_ticket_never_handed_out_returns_einval)
 	EXPECT_EQ(2, v);
 	EXPECT_EQ(0, lfq_turn_try_push(t.ring, &v));
 	EXPECT_EQ(0, lfq_ring_errors(t.ring));
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 /* ---- try can fail in between --------------------------------------------- */
@@ -1070,10 +961,10 @@ TEST(commit_of_a_ticket_never_handed_out_returns_einval)
 TEST(try_push_fails_while_not_full_until_the_slow_consumer_commits)
 {
 	struct lfq_turn_ref ref, other;
-	struct tring t;
+	struct test_ring t;
 	uint64_t v, i;
 
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 4, 8));
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, lfq_turn_try_push(t.ring, &i));
 	/* a consumer takes ticket 0 and is slow to read it */
@@ -1105,7 +996,7 @@ TEST(try_push_fails_while_not_full_until_the_slow_consumer_commits)
 		ASSERT_EQ(0, lfq_turn_try_pop(t.ring, &v));
 		EXPECT_EQ(i, v);
 	}
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 TEST(try_pop_fails_while_not_empty_until_the_slow_producer_commits)
@@ -1155,17 +1046,13 @@ TEST(pops_skip_a_dead_producers_ticket)
 
 	alarm(10);
 	for (kind = T_MEMFD; kind < T_KINDS; kind++) {
-		for (verb = 0; verb < 4; verb++) {
-			struct lfq_turn_ref ref;
-			struct tring t;
+		for (verb = 0; verb < V_VERBS; verb++) {
+			struct test_ring t;
 			uint64_t v, dead;
 
-			ASSERT_EQ(0, tring_new(&t, kind, 4, 8));
+			ASSERT_EQ(0, test_ring_new(&t, kind, 4, 8));
 			/* lap 1: positions 5.. */
-			for (v = 0; v < 5; v++) {
-				ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
-				ASSERT_EQ(0, lfq_turn_try_pop(t.ring, &v));
-			}
+			pass_items(_metadata, t.ring, 5);
 			v = 100;
 			ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
 			dead = skip_ticket(&t);
@@ -1176,32 +1063,11 @@ TEST(pops_skip_a_dead_producers_ticket)
 			/* the skipped ticket still counts in size() */
 			EXPECT_EQ(3, lfq_turn_size(t.ring));
 			for (v = 100; v < 102; v++) {
-				uint64_t got = 0;
+				uint64_t got = 0, ticket;
 
-				switch (verb) {
-				case 0:
-					ASSERT_EQ(0, lfq_turn_try_pop(t.ring, &got));
-					break;
-				case 1:
-					ASSERT_EQ(0, lfq_turn_pop(t.ring, &got));
-					break;
-				case 2:
-					ASSERT_EQ(0, lfq_turn_try_pop_reserve(t.ring,
-									      &ref));
-					EXPECT_NE(dead, ref.ticket);
-					memcpy(&got, ref.elem, sizeof(got));
-					ASSERT_EQ(0, lfq_turn_pop_commit(t.ring,
-									 &ref));
-					break;
-				case 3:
-					ASSERT_EQ(0, lfq_turn_pop_reserve(t.ring,
-									  &ref));
-					EXPECT_NE(dead, ref.ticket);
-					memcpy(&got, ref.elem, sizeof(got));
-					ASSERT_EQ(0, lfq_turn_pop_commit(t.ring,
-									 &ref));
-					break;
-				}
+				ASSERT_EQ(0, pop_by(t.ring, verb, &got, &ticket));
+				if (verb == V_TRY_RESERVE || verb == V_RESERVE)
+					EXPECT_NE(dead, ticket);
 				EXPECT_EQ(v, got) TH_LOG("%s verb %u",
 							 kind_names[kind], verb);
 			}
@@ -1211,17 +1077,9 @@ TEST(pops_skip_a_dead_producers_ticket)
 			EXPECT_EQ(0, lfq_turn_size(t.ring));
 			EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(t.ring, &v));
 			/* and the next lap goes through the slot as usual */
-			for (v = 0; v < 4; v++)
-				ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
-			EXPECT_EQ(-ENOSPC, lfq_turn_try_push(t.ring, &v));
-			for (v = 0; v < 4; v++) {
-				uint64_t got;
-
-				ASSERT_EQ(0, lfq_turn_try_pop(t.ring, &got));
-				EXPECT_EQ(v, got);
-			}
+			expect_full_lap(_metadata, t.ring, 0);
 			EXPECT_EQ(0, lfq_ring_errors(t.ring));
-			tring_free(&t);
+			test_ring_free(&t);
 		}
 	}
 	alarm(0);
@@ -1229,11 +1087,11 @@ TEST(pops_skip_a_dead_producers_ticket)
 
 TEST(skipped_tickets_in_a_row_and_alone)
 {
-	struct tring t;
+	struct test_ring t;
 	uint64_t v, i;
 
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 4, 8));
-	tring_seek(&t, 5 * 4 + 2);		/* lap 5, slot 2 */
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 4, 8));
+	test_ring_seek(&t, 5 * 4 + 2);		/* lap 5, slot 2 */
 	/* three dead producers in a row, then an item */
 	for (i = 0; i < 3; i++)
 		ASSERT_NE(UINT64_MAX, skip_ticket(&t));
@@ -1266,7 +1124,7 @@ TEST(skipped_tickets_in_a_row_and_alone)
 		EXPECT_EQ(i, v);
 	}
 	EXPECT_EQ(0, lfq_ring_errors(t.ring));
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 /*
@@ -1276,12 +1134,12 @@ TEST(skipped_tickets_in_a_row_and_alone)
  */
 TEST(try_pop_behind_many_skipped_tickets_is_bounded_and_goes_on)
 {
-	struct tring t;
+	struct test_ring t;
 	uint64_t v = 0, i, tail;
 	unsigned int calls = 0;
 	int ret;
 
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 256, 8));
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 256, 8));
 	for (i = 0; i < 200; i++)
 		ASSERT_NE(UINT64_MAX, skip_ticket(&t));
 	v = 42;
@@ -1307,7 +1165,7 @@ TEST(try_pop_behind_many_skipped_tickets_is_bounded_and_goes_on)
 	EXPECT_EQ(201, t.hdr->tail);
 	EXPECT_TRUE(lfq_turn_empty(t.ring));
 	EXPECT_EQ(0, lfq_ring_errors(t.ring));
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 /*
@@ -1316,10 +1174,10 @@ TEST(try_pop_behind_many_skipped_tickets_is_bounded_and_goes_on)
  */
 TEST(try_push_on_an_unreleased_skipped_slot_is_enospc_not_eio)
 {
-	struct tring t;
+	struct test_ring t;
 	uint64_t v;
 
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 2, 8));
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 2, 8));
 	ASSERT_EQ(0, skip_ticket(&t));
 	v = 1;
 	ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
@@ -1338,7 +1196,7 @@ TEST(try_push_on_an_unreleased_skipped_slot_is_enospc_not_eio)
 	ASSERT_EQ(0, lfq_turn_pop(t.ring, &v));
 	EXPECT_EQ(3, v);
 	EXPECT_EQ(0, lfq_ring_errors(t.ring));
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 struct popper {
@@ -1364,17 +1222,16 @@ static void *pop_thread(void *arg)
 TEST(blocked_pop_skips_a_ticket_that_dies_under_it)
 {
 	struct popper p = { .ret = 1 };
-	struct tring t;
+	struct test_ring t;
 	pthread_t tid;
 	uint64_t v;
 
 	alarm(10);
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 4, 8));
 	p.ring = t.ring;
 	ASSERT_EQ(0, pthread_create(&tid, NULL, pop_thread, &p));
 	/* until it holds ticket 0 and sleeps on it */
-	while (!__atomic_load_n(&t.hdr->not_empty.waiters, __ATOMIC_SEQ_CST))
-		sched_yield();
+	wait_for_sleeper(&t.hdr->not_empty.waiters);
 	EXPECT_EQ(1, __atomic_load_n(&t.hdr->tail, __ATOMIC_RELAXED));
 	EXPECT_EQ(0, lfq_turn_size(t.ring));	/* clamped: tail > head */
 	ASSERT_EQ(0, skip_ticket(&t));
@@ -1389,7 +1246,7 @@ TEST(blocked_pop_skips_a_ticket_that_dies_under_it)
 	EXPECT_EQ(2, *slot_turn(&t, 0));
 	EXPECT_TRUE(lfq_turn_empty(t.ring));
 	alarm(0);
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 /* ---- corruption ------------------------------------------------------------ */
@@ -1402,10 +1259,10 @@ TEST(blocked_pop_skips_a_ticket_that_dies_under_it)
 TEST(turn_ahead_of_its_ticket_is_eio_and_counted)
 {
 	struct lfq_turn_ref ref;
-	struct tring t;
+	struct test_ring t;
 	uint64_t v = 1;
 
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 4, 8));
 	*slot_turn(&t, 0) = 2;		/* lap 1's producer turn, at lap 0 */
 	EXPECT_EQ(-EIO, lfq_turn_try_push(t.ring, &v));
 	EXPECT_EQ(1, lfq_ring_errors(t.ring));
@@ -1423,7 +1280,7 @@ TEST(turn_ahead_of_its_ticket_is_eio_and_counted)
 	ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
 	ASSERT_EQ(0, lfq_turn_try_pop(t.ring, &v));
 	EXPECT_EQ(4, lfq_ring_errors(t.ring));
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 /*
@@ -1462,12 +1319,12 @@ TEST(try_verdicts_for_every_turn_around_the_ticket)
 	unsigned int c;
 
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		struct tring t;
+		struct test_ring t;
 		uint64_t pos = 5 * 4 + 1, v = 9, errors = 0;
 		int ret;
 
-		ASSERT_EQ(0, tring_new(&t, T_MEM, 4, 8));
-		tring_seek(&t, pos);
+		ASSERT_EQ(0, test_ring_new(&t, T_MEM, 4, 8));
+		test_ring_seek(&t, pos);
 		*slot_turn(&t, pos) = cases[c].turn;
 		ret = lfq_turn_try_push(t.ring, &v);
 		EXPECT_EQ(cases[c].push == 1 ? 0 : cases[c].push, ret)
@@ -1493,7 +1350,7 @@ TEST(try_verdicts_for_every_turn_around_the_ticket)
 		} else {
 			EXPECT_EQ(pos + (ret == 0), t.hdr->tail);
 		}
-		tring_free(&t);
+		test_ring_free(&t);
 	}
 }
 
@@ -1504,11 +1361,11 @@ TEST(try_verdicts_for_every_turn_around_the_ticket)
 TEST(blocking_verbs_on_a_turn_ahead_return_eio_without_waiting)
 {
 	struct lfq_turn_ref ref;
-	struct tring t;
+	struct test_ring t;
 	uint64_t v = 3;
 
 	alarm(10);
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 4, 8));
 	*slot_turn(&t, 0) = 4;
 	EXPECT_EQ(-EIO, lfq_turn_push(t.ring, &v));
 	EXPECT_EQ(1, lfq_ring_errors(t.ring));
@@ -1522,7 +1379,7 @@ TEST(blocking_verbs_on_a_turn_ahead_return_eio_without_waiting)
 	EXPECT_EQ(0, t.hdr->not_empty.waiters);
 	EXPECT_EQ(0, t.hdr->not_full.waiters);
 	alarm(0);
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 /* ---- size, empty, full ------------------------------------------------------- */
@@ -1549,10 +1406,7 @@ TEST(size_empty_full_exact_at_every_fill_level)
 			ASSERT_EQ(0, lfq_turn_try_pop(r, &v));
 		}
 		EXPECT_TRUE(lfq_turn_empty(r));
-		for (k = 0; k < 7 + lap; k++) {
-			ASSERT_EQ(0, lfq_turn_try_push(r, &v));
-			ASSERT_EQ(0, lfq_turn_try_pop(r, &v));
-		}
+		pass_items(_metadata, r, 7 + lap);
 	}
 	lfq_ring_destroy(r);
 }
@@ -1564,10 +1418,10 @@ TEST(size_empty_full_exact_at_every_fill_level)
  */
 TEST(size_clamps_to_zero_and_to_capacity)
 {
-	struct tring t;
+	struct test_ring t;
 
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 8, 8));
-	tring_seek(&t, 1000);
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 8, 8));
+	test_ring_seek(&t, 1000);
 	t.hdr->tail = 1003;			/* three waiting consumers */
 	EXPECT_EQ(0, lfq_turn_size(t.ring));
 	EXPECT_TRUE(lfq_turn_empty(t.ring));
@@ -1587,7 +1441,7 @@ TEST(size_clamps_to_zero_and_to_capacity)
 	t.hdr->head = 1007;
 	EXPECT_EQ(7, lfq_turn_size(t.ring));
 	EXPECT_FALSE(lfq_turn_full(t.ring));
-	tring_free(&t);
+	test_ring_free(&t);
 }
 
 /* ---- waiting ----------------------------------------------------------------- */
@@ -1595,19 +1449,11 @@ TEST(size_clamps_to_zero_and_to_capacity)
 TEST(wait_begin_reports_turn_readiness_and_counts_waiters)
 {
 	struct lfq_turn_ref ref;
-	struct tring t;
+	struct test_ring t;
 	uint64_t v = 1;
 
-	ASSERT_EQ(0, tring_new(&t, T_MEM, 2, 8));
-	EXPECT_EQ(0, lfq_ring_wait_begin(t.ring, POLLIN));
-	EXPECT_EQ(1, t.hdr->not_empty.waiters);
-	EXPECT_EQ(0, t.hdr->not_full.waiters);
-	lfq_ring_wait_end(t.ring, POLLIN);
-	EXPECT_EQ(0, t.hdr->not_empty.waiters);
-	EXPECT_EQ(POLLOUT, lfq_ring_wait_begin(t.ring, POLLIN | POLLOUT));
-	EXPECT_EQ(1, t.hdr->not_empty.waiters);
-	EXPECT_EQ(1, t.hdr->not_full.waiters);
-	lfq_ring_wait_end(t.ring, POLLIN | POLLOUT);
+	ASSERT_EQ(0, test_ring_new(&t, T_MEM, 2, 8));
+	expect_wait_counts_on_empty(_metadata, &t);
 	/* a reserved push: not readable yet, the next slot writable */
 	ASSERT_EQ(0, lfq_turn_try_push_reserve(t.ring, &ref));
 	EXPECT_EQ(POLLOUT, lfq_ring_wait_begin(t.ring, POLLIN | POLLOUT));
@@ -1618,81 +1464,11 @@ TEST(wait_begin_reports_turn_readiness_and_counts_waiters)
 	ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
 	EXPECT_EQ(POLLIN, lfq_ring_wait_begin(t.ring, POLLIN | POLLOUT));
 	lfq_ring_wait_end(t.ring, POLLIN | POLLOUT);
-	EXPECT_EQ(-EINVAL, lfq_ring_wait_begin(t.ring, 0));
-	EXPECT_EQ(-EINVAL, lfq_ring_wait_begin(t.ring, POLLIN | POLLERR));
-	lfq_ring_wait_end(t.ring, POLLERR);	/* ignored */
-	EXPECT_EQ(0, t.hdr->not_empty.waiters);
-	EXPECT_EQ(0, t.hdr->not_full.waiters);
-	tring_free(&t);
+	expect_wait_refuses_other_events(_metadata, &t);
+	test_ring_free(&t);
 }
 
-/*
- * One side sleeps in a blocking call, the other makes it ready; the main
- * thread moves item i only once the helper has finished with item i - 1,
- * so every round the helper has to wait: with no delay, a short random
- * one, or until it has announced itself in waiters.
- */
-struct handoff {
-	struct lfq_ring *ring;
-	unsigned int n;
-	_Atomic unsigned int done;
-	_Atomic unsigned int bad;
-};
-
-static void *handoff_popper(void *arg)
-{
-	struct handoff *h = arg;
-	uint64_t v;
-	unsigned int i;
-
-	for (i = 0; i < h->n; i++) {
-		if (lfq_turn_pop(h->ring, &v) || v != i)
-			atomic_fetch_add(&h->bad, 1);
-		atomic_store(&h->done, i + 1);
-	}
-	return NULL;
-}
-
-static void *handoff_pusher(void *arg)
-{
-	struct handoff *h = arg;
-	uint64_t v;
-	unsigned int i;
-
-	for (i = 0; i < h->n; i++) {
-		v = i + 2;
-		if (lfq_turn_push(h->ring, &v))
-			atomic_fetch_add(&h->bad, 1);
-		atomic_store(&h->done, i + 1);
-	}
-	return NULL;
-}
-
-static void wait_done(struct handoff *h, unsigned int n)
-{
-	while (atomic_load(&h->done) < n)
-		sched_yield();
-}
-
-static void handoff_delay(uint32_t *waiters, uint64_t *x, unsigned int i)
-{
-	if (waiters && i % 2) {
-		while (!__atomic_load_n(waiters, __ATOMIC_SEQ_CST))
-			sched_yield();
-		if (i % 4 == 3)
-			usleep(100);
-		return;
-	}
-	switch (rnd(x) % 4) {
-	case 0:
-		break;
-	case 1:
-		sched_yield();
-		break;
-	default:
-		usleep(rnd(x) % 200);
-	}
-}
+/* The hand-off threads of unit_util.h, on a ring of each kind. */
 
 TEST(blocked_pop_is_woken_by_push)
 {
@@ -1701,30 +1477,23 @@ TEST(blocked_pop_is_woken_by_push)
 
 	alarm(30);
 	for (kind = 0; kind < T_KINDS; kind++) {
-		struct handoff h = { .n = HANDOFFS };
-		struct tring t;
-		pthread_t tid;
+		struct handoff h;
+		struct test_ring t;
+		uint32_t *waiters;
 
-		ASSERT_EQ(0, tring_new(&t, kind, 4, 8));
-		h.ring = t.ring;
-		ASSERT_EQ(0, pthread_create(&tid, NULL, handoff_popper, &h));
+		ASSERT_EQ(0, test_ring_new(&t, kind, 4, 8));
+		waiters = t.hdr ? &t.hdr->not_empty.waiters : NULL;
+		ASSERT_EQ(0, handoff_start(&h, t.ring, handoff_popper));
 		for (i = 0; i < h.n; i++) {
-			wait_done(&h, i);
-			handoff_delay(t.hdr ? &t.hdr->not_empty.waiters : NULL,
-				      &x, i);
+			handoff_wait(&h, i, waiters, &x);
 			v = i;
-			if (i % 3 == 0) {
-				ASSERT_EQ(0, lfq_turn_push(t.ring, &v));
-			} else {
-				ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
-			}
+			ASSERT_EQ(0, push_by(t.ring, i % 3 ? V_TRY : V_WAIT, &v));
 		}
-		pthread_join(tid, NULL);
-		EXPECT_EQ(0, atomic_load(&h.bad)) TH_LOG("%s", kind_names[kind]);
+		EXPECT_EQ(0, handoff_join(&h)) TH_LOG("%s", kind_names[kind]);
 		EXPECT_TRUE(lfq_turn_empty(t.ring));
 		if (t.hdr)
 			EXPECT_EQ(0, t.hdr->not_empty.waiters);
-		tring_free(&t);
+		test_ring_free(&t);
 	}
 	alarm(0);
 }
@@ -1736,40 +1505,30 @@ TEST(blocked_push_is_woken_by_pop)
 
 	alarm(30);
 	for (kind = 0; kind < T_KINDS; kind++) {
-		struct handoff h = { .n = HANDOFFS };
-		struct tring t;
-		pthread_t tid;
+		struct handoff h;
+		struct test_ring t;
+		uint32_t *waiters;
 
-		ASSERT_EQ(0, tring_new(&t, kind, 2, 8));
-		h.ring = t.ring;
+		ASSERT_EQ(0, test_ring_new(&t, kind, 2, 8));
 		for (v = 0; v < 2; v++)
 			ASSERT_EQ(0, lfq_turn_try_push(t.ring, &v));
-		ASSERT_EQ(0, pthread_create(&tid, NULL, handoff_pusher, &h));
+		waiters = t.hdr ? &t.hdr->not_full.waiters : NULL;
+		ASSERT_EQ(0, handoff_start(&h, t.ring, handoff_pusher));
 		for (i = 0; i < h.n; i++) {
-			struct lfq_turn_ref ref;
-
 			/* the helper's push i + 2 now finds its slot taken */
-			wait_done(&h, i);
-			handoff_delay(t.hdr ? &t.hdr->not_full.waiters : NULL,
-				      &x, i);
-			if (i % 3 == 0) {
-				ASSERT_EQ(0, lfq_turn_pop_reserve(t.ring, &ref));
-				memcpy(&v, ref.elem, sizeof(v));
-				ASSERT_EQ(0, lfq_turn_pop_commit(t.ring, &ref));
-			} else {
-				ASSERT_EQ(0, lfq_turn_pop(t.ring, &v));
-			}
+			handoff_wait(&h, i, waiters, &x);
+			ASSERT_EQ(0, pop_by(t.ring, i % 3 ? V_WAIT : V_RESERVE,
+					    &v, NULL));
 			ASSERT_EQ(i, v);
 		}
-		pthread_join(tid, NULL);
+		EXPECT_EQ(0, handoff_join(&h)) TH_LOG("%s", kind_names[kind]);
 		for (i = h.n; i < h.n + 2; i++) {
 			ASSERT_EQ(0, lfq_turn_try_pop(t.ring, &v));
 			EXPECT_EQ(i, v);
 		}
-		EXPECT_EQ(0, atomic_load(&h.bad)) TH_LOG("%s", kind_names[kind]);
 		if (t.hdr)
 			EXPECT_EQ(0, t.hdr->not_full.waiters);
-		tring_free(&t);
+		test_ring_free(&t);
 	}
 	alarm(0);
 }
@@ -1777,52 +1536,24 @@ TEST(blocked_push_is_woken_by_pop)
 /*
  * Across processes on one memfd: a child attaches the inherited fd and
  * echoes every item back on a second ring; both sides sleep in pop().
+ * The child checks first that it attached a turn ring (exit 5).
  */
+static int echo_turn_items(struct lfq_ring *in, struct lfq_ring *out)
+{
+	if (lfq_ring_info(in)->type != LFQ_RING_TURN)
+		return 5;
+	return echo_items(in, out);
+}
+
 TEST(blocked_pop_on_memfd_is_woken_from_another_process)
 {
 	struct lfq_ring *to = ring_new(2, 8, LFQ_MEM_MEMFD);
 	struct lfq_ring *from = ring_new(2, 8, LFQ_MEM_MEMFD);
-	uint64_t x = 3, v, i;
-	int status;
-	pid_t pid;
 
 	ASSERT_NE(NULL, to);
 	ASSERT_NE(NULL, from);
 	alarm(30);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct lfq_ring *in, *out;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (lfq_ring_attach(&in, lfq_ring_fd(to)) ||
-		    lfq_ring_attach(&out, lfq_ring_fd(from)))
-			_exit(2);
-		if (lfq_ring_info(in)->type != LFQ_RING_TURN)
-			_exit(5);
-		for (i = 0; i < HANDOFFS; i++) {
-			if (lfq_turn_pop(in, &v) || v != i)
-				_exit(3);
-			v = ~v;
-			if (lfq_turn_push(out, &v))
-				_exit(4);
-		}
-		lfq_ring_destroy(in);
-		lfq_ring_destroy(out);
-		_exit(0);
-	}
-	for (i = 0; i < HANDOFFS; i++) {
-		if (rnd(&x) % 2)
-			usleep(rnd(&x) % 200);
-		ASSERT_EQ(0, lfq_turn_push(to, &i));
-		ASSERT_EQ(0, lfq_turn_pop(from, &v));
-		ASSERT_EQ(~i, v);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	echo_across_fork(_metadata, to, from, echo_turn_items);
 	alarm(0);
 	lfq_ring_destroy(to);
 	lfq_ring_destroy(from);
@@ -1868,9 +1599,9 @@ TEST(join_is_eopnotsupp_without_the_module_and_repairs_read_zero)
 	uint64_t v = 1;
 
 	for (kind = 0; kind < T_KINDS; kind++) {
-		struct tring t;
+		struct test_ring t;
 
-		ASSERT_EQ(0, tring_new(&t, kind, 4, 8));
+		ASSERT_EQ(0, test_ring_new(&t, kind, 4, 8));
 		EXPECT_EQ(-EOPNOTSUPP, lfq_ring_join(t.ring))
 			TH_LOG("%s", kind_names[kind]);
 		EXPECT_EQ(-EOPNOTSUPP, lfq_ring_join(t.ring));
@@ -1890,13 +1621,13 @@ TEST(join_is_eopnotsupp_without_the_module_and_repairs_read_zero)
 			ASSERT_EQ(0, lfq_ring_repairs(t.ring, &rep));
 			EXPECT_EQ(0, rep.skipped);
 		}
-		tring_free(&t);
+		test_ring_free(&t);
 	}
 	EXPECT_EQ(-EINVAL, lfq_ring_join(NULL));
 	EXPECT_EQ(-EINVAL, lfq_ring_repairs(NULL, &rep));
 	/* claim records are a turn ring's: a Vyukov ring has none */
 	{
-		struct lfq_create p = tparams(4, 8);
+		struct lfq_create p = ring_params(4, 8);
 		struct lfq_ring *r = NULL;
 
 		p.type = LFQ_RING_VYUKOV;
@@ -1909,19 +1640,6 @@ TEST(join_is_eopnotsupp_without_the_module_and_repairs_read_zero)
 
 /* ---- parameters ---------------------------------------------------------------- */
 
-static void expect_all_refuse(struct __test_metadata *_metadata,
-			      const struct lfq_create *p, int want)
-{
-	struct lfq_ring *r = NULL;
-	static uint8_t mem[1 << 16] __attribute__((aligned(4096)));
-
-	EXPECT_EQ(want, lfq_ring_create(&r, p, LFQ_MEM_HEAP));
-	EXPECT_EQ(want, lfq_ring_create(&r, p, LFQ_MEM_MEMFD));
-	EXPECT_EQ(want, lfq_ring_mem_size(p));
-	EXPECT_EQ(want, lfq_ring_create_mem(&r, p, mem, sizeof(mem)));
-	EXPECT_EQ(NULL, r);
-}
-
 TEST(invalid_turn_params_return_einval)
 {
 	const uint32_t bad_caps[] = { 0, 1, 3, 6, 1000, LFQ_CAPACITY_MAX + 1,
@@ -1931,31 +1649,31 @@ TEST(invalid_turn_params_return_einval)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(bad_caps) / sizeof(bad_caps[0]); i++) {
-		p = tparams(bad_caps[i], 8);
+		p = ring_params(bad_caps[i], 8);
 		expect_all_refuse(_metadata, &p, -EINVAL);
 	}
 	for (i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
-		p = tparams(4, bad_sizes[i]);
+		p = ring_params(4, bad_sizes[i]);
 		expect_all_refuse(_metadata, &p, -EINVAL);
 	}
-	p = tparams(4, 8);
+	p = ring_params(4, 8);
 	p.policy = 1;
 	expect_all_refuse(_metadata, &p, -EINVAL);
-	p = tparams(4, 8);
+	p = ring_params(4, 8);
 	p.flags = 1;
 	expect_all_refuse(_metadata, &p, -EINVAL);
-	p = tparams(4, 8);
+	p = ring_params(4, 8);
 	p.__pad = 1;
 	expect_all_refuse(_metadata, &p, -EINVAL);
 	for (i = 0; i < 3; i++) {
-		p = tparams(4, 8);
+		p = ring_params(4, 8);
 		p.__resv[i] = 1;
 		expect_all_refuse(_metadata, &p, -EINVAL);
 	}
 	/* the limits themselves are fine (sizes only) */
-	p = tparams(2, LFQ_ELEM_MAX);
+	p = ring_params(2, LFQ_ELEM_MAX);
 	EXPECT_LT(0, lfq_ring_mem_size(&p));
-	p = tparams(LFQ_CAPACITY_MAX, 1);
+	p = ring_params(LFQ_CAPACITY_MAX, 1);
 	EXPECT_LT(0, lfq_ring_mem_size(&p));
 }
 
@@ -1998,7 +1716,7 @@ TEST(null_arguments_return_einval)
 /* Turn verbs on a Vyukov ring and Vyukov verbs on a turn ring: -EINVAL. */
 TEST(verbs_of_the_other_ring_type_return_einval)
 {
-	struct lfq_create p = tparams(4, 8);
+	struct lfq_create p = ring_params(4, 8);
 	struct lfq_ring *v = NULL, *t = ring_new(4, 8, LFQ_MEM_HEAP);
 	struct lfq_turn_ref ref = { 0 };
 	uint64_t x = 5;

@@ -13,90 +13,14 @@
  * with SIGALRM, a failure, instead of hanging.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "kselftest_harness.h"
-#include "lfq.h"
-
-#define HANDOFFS	2000
+/* The ring under test, for unit_util.h. */
+#define UNIT_TYPE		LFQ_RING_VYUKOV
+#define UNIT_HDR		struct lfq_vyukov_hdr
+#define UNIT_PUSH(r, e)		lfq_vyukov_push(r, e, -1)
+#define UNIT_POP(r, e)		lfq_vyukov_pop(r, e, -1)
+#include "unit_util.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static struct lfq_create vparams(uint32_t capacity, uint32_t elem_size)
-{
-	struct lfq_create p = {
-		.type = LFQ_RING_VYUKOV,
-		.capacity = capacity,
-		.elem_size = elem_size,
-	};
-
-	return p;
-}
-
-static struct lfq_ring *ring_new(uint32_t capacity, uint32_t elem_size,
-				 enum lfq_mem mem)
-{
-	struct lfq_create p = vparams(capacity, elem_size);
-	struct lfq_ring *r = NULL;
-
-	if (lfq_ring_create(&r, &p, mem))
-		return NULL;
-	return r;
-}
-
-/*
- * A ring in caller memory, so the test can reach the shared words: the
- * header follows the descriptor page.
- */
-struct mem_ring {
-	struct lfq_ring *ring;
-	void *mem;
-	struct lfq_vyukov_hdr *hdr;
-	const struct lfq_info *info;
-};
-
-static int mem_ring_new(struct mem_ring *m, uint32_t capacity,
-			uint32_t elem_size)
-{
-	struct lfq_create p = vparams(capacity, elem_size);
-	ssize_t size = lfq_ring_mem_size(&p);
-	int ret;
-
-	memset(m, 0, sizeof(*m));
-	if (size < 0)
-		return (int)size;
-	if (posix_memalign(&m->mem, 4096, (size_t)size))
-		return -ENOMEM;
-	ret = lfq_ring_create_mem(&m->ring, &p, m->mem, (size_t)size);
-	if (ret) {
-		free(m->mem);
-		return ret;
-	}
-	m->info = lfq_ring_info(m->ring);
-	m->hdr = (void *)((uint8_t *)m->mem + m->info->desc_size);
-	return 0;
-}
-
-static void mem_ring_free(struct mem_ring *m)
-{
-	lfq_ring_destroy(m->ring);
-	free(m->mem);
-}
 
 /* The sequence word of the slot of pos, in a ring region at hdr. */
 static uint64_t *slot_seq(void *hdr, const struct lfq_info *info, uint64_t pos)
@@ -112,16 +36,6 @@ static double now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
-
-static uint32_t rnd(uint64_t *x)
-{
-	*x ^= *x >> 12;
-	*x ^= *x << 25;
-	*x ^= *x >> 27;
-	return (uint32_t)((*x * 0x2545f4914f6cdd1dULL) >> 32);
-}
-
-static const enum lfq_mem both_mems[] = { LFQ_MEM_HEAP, LFQ_MEM_MEMFD };
 
 /* ---- geometry ------------------------------------------------------------ */
 
@@ -157,27 +71,10 @@ TEST(create_heap_reports_geometry)
 TEST(create_memfd_describes_itself_in_its_first_page)
 {
 	struct lfq_ring *r = ring_new(8, 100, LFQ_MEM_MEMFD);
-	const struct lfq_info *i;
 	struct lfq_desc desc;
-	struct stat st;
-	int fd, seals;
 
 	ASSERT_NE(NULL, r);
-	i = lfq_ring_info(r);
-	fd = lfq_ring_fd(r);
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, i->desc_off);
-	EXPECT_EQ(i->desc_size, i->ring_off);
-	ASSERT_EQ(sizeof(desc), pread(fd, &desc, sizeof(desc), 0));
-	EXPECT_EQ(0, memcmp(&desc.info, i, sizeof(*i)));
-	EXPECT_EQ(0, desc.errors);
-	ASSERT_EQ(0, fstat(fd, &st));
-	EXPECT_EQ(i->desc_size + i->ring_size, (uint64_t)st.st_size);
-	/* a peer must not be able to shrink it under our mapping */
-	seals = fcntl(fd, F_GET_SEALS);
-	EXPECT_TRUE(seals & F_SEAL_SHRINK);
-	EXPECT_TRUE(seals & F_SEAL_GROW);
-	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	expect_memfd_describes_itself(_metadata, r, &desc);
 	lfq_ring_destroy(r);
 }
 
@@ -185,20 +82,15 @@ TEST(create_memfd_describes_itself_in_its_first_page)
 
 TEST(fifo_order_single_thread)
 {
-	struct mem_ring m;
-	unsigned int b;
+	unsigned int kind;
 	uint64_t v, i;
 
-	for (b = 0; b < 3; b++) {
+	for (kind = 0; kind < T_KINDS; kind++) {
+		struct test_ring t;
 		struct lfq_ring *r;
 
-		if (b < 2) {
-			r = ring_new(8, sizeof(v), both_mems[b]);
-		} else {
-			ASSERT_EQ(0, mem_ring_new(&m, 8, sizeof(v)));
-			r = m.ring;
-		}
-		ASSERT_NE(NULL, r);
+		ASSERT_EQ(0, test_ring_new(&t, kind, 8, sizeof(v)));
+		r = t.ring;
 		for (i = 0; i < 8; i++) {
 			v = 1000 + i;
 			ASSERT_EQ(0, lfq_vyukov_try_push(r, &v));
@@ -216,10 +108,7 @@ TEST(fifo_order_single_thread)
 			ASSERT_EQ(0, lfq_vyukov_pop(r, &v, -1));
 			EXPECT_EQ(2000 + i, v);
 		}
-		if (b < 2)
-			lfq_ring_destroy(r);
-		else
-			mem_ring_free(&m);
+		test_ring_free(&t);
 	}
 }
 
@@ -491,124 +380,7 @@ TEST(small_timeout_on_full_and_empty_waits_then_etimedout)
 
 /* ---- wake-ups ------------------------------------------------------------- */
 
-/*
- * One side sleeps in an infinite wait, the other makes it ready. The main
- * thread moves item i only once the helper has finished with item i - 1,
- * so every round the helper has to wait: with no delay (the race window
- * of the need-wakeup flag), a short random delay (spinning or asleep), or
- * until it has announced itself in waiters (caller and memfd memory,
- * where the test sees the header).
- */
-struct handoff {
-	struct lfq_ring *ring;
-	unsigned int n;
-	_Atomic unsigned int done;	/* items the helper has moved */
-	_Atomic unsigned int bad;
-};
-
-static void *handoff_popper(void *arg)
-{
-	struct handoff *h = arg;
-	uint64_t v;
-	unsigned int i;
-
-	for (i = 0; i < h->n; i++) {
-		if (lfq_vyukov_pop(h->ring, &v, -1) || v != i)
-			atomic_fetch_add(&h->bad, 1);
-		atomic_store(&h->done, i + 1);
-	}
-	return NULL;
-}
-
-static void *handoff_pusher(void *arg)
-{
-	struct handoff *h = arg;
-	uint64_t v;
-	unsigned int i;
-
-	for (i = 0; i < h->n; i++) {
-		v = i + 2;
-		if (lfq_vyukov_push(h->ring, &v, -1))
-			atomic_fetch_add(&h->bad, 1);
-		atomic_store(&h->done, i + 1);
-	}
-	return NULL;
-}
-
-static void wait_done(struct handoff *h, unsigned int n)
-{
-	while (atomic_load(&h->done) < n)
-		sched_yield();
-}
-
-/* Until the helper announced a sleep on w (0: just a random delay). */
-static void handoff_delay(uint32_t *waiters, uint64_t *x, unsigned int i)
-{
-	if (waiters && i % 2) {
-		while (!__atomic_load_n(waiters, __ATOMIC_SEQ_CST))
-			sched_yield();
-		if (i % 4 == 3)
-			usleep(100);	/* well inside futex_wait by now */
-		return;
-	}
-	switch (rnd(x) % 4) {
-	case 0:
-		break;
-	case 1:
-		sched_yield();
-		break;
-	default:
-		usleep(rnd(x) % 200);
-	}
-}
-
-/* A ring of each kind, with its header when the test can reach it. */
-struct any_ring {
-	struct lfq_ring *ring;
-	struct mem_ring m;
-	void *map;
-	size_t map_size;
-	struct lfq_vyukov_hdr *hdr;
-};
-
-static int any_ring_new(struct any_ring *a, int kind, uint32_t capacity)
-{
-	const struct lfq_info *info;
-
-	memset(a, 0, sizeof(*a));
-	if (kind == 2) {
-		int ret = mem_ring_new(&a->m, capacity, 8);
-
-		a->ring = a->m.ring;
-		a->hdr = a->m.hdr;
-		return ret;
-	}
-	a->ring = ring_new(capacity, 8, both_mems[kind]);
-	if (!a->ring)
-		return -ENOMEM;
-	if (kind == 1) {
-		info = lfq_ring_info(a->ring);
-		a->map_size = info->desc_size + info->ring_size;
-		a->map = mmap(NULL, a->map_size, PROT_READ | PROT_WRITE,
-			      MAP_SHARED, lfq_ring_fd(a->ring), 0);
-		if (a->map == MAP_FAILED)
-			return -errno;
-		a->hdr = (void *)((uint8_t *)a->map + info->desc_size);
-	}
-	return 0;
-}
-
-static void any_ring_free(struct any_ring *a)
-{
-	if (a->map)
-		munmap(a->map, a->map_size);
-	if (a->m.mem)
-		mem_ring_free(&a->m);
-	else
-		lfq_ring_destroy(a->ring);
-}
-
-static const char *const kind_names[] = { "heap", "memfd", "caller memory" };
+/* The hand-off threads of unit_util.h, on a ring of each kind. */
 
 TEST(blocked_pop_is_woken_by_push)
 {
@@ -616,27 +388,24 @@ TEST(blocked_pop_is_woken_by_push)
 	uint64_t x = 7, v;
 
 	alarm(20);	/* a lost wake-up ends here (SIGALRM), as a failure */
-	for (kind = 0; kind < 3; kind++) {
-		struct handoff h = { .n = HANDOFFS };
-		struct any_ring a;
-		pthread_t tid;
+	for (kind = 0; kind < T_KINDS; kind++) {
+		struct handoff h;
+		struct test_ring a;
+		uint32_t *waiters;
 
-		ASSERT_EQ(0, any_ring_new(&a, kind, 4));
-		h.ring = a.ring;
-		ASSERT_EQ(0, pthread_create(&tid, NULL, handoff_popper, &h));
+		ASSERT_EQ(0, test_ring_new(&a, kind, 4, 8));
+		waiters = a.hdr ? &a.hdr->not_empty.waiters : NULL;
+		ASSERT_EQ(0, handoff_start(&h, a.ring, handoff_popper));
 		for (i = 0; i < h.n; i++) {
-			wait_done(&h, i);
-			handoff_delay(a.hdr ? &a.hdr->not_empty.waiters : NULL,
-				      &x, i);
+			handoff_wait(&h, i, waiters, &x);
 			v = i;
 			ASSERT_EQ(0, lfq_vyukov_push(a.ring, &v, -1));
 		}
-		pthread_join(tid, NULL);
-		EXPECT_EQ(0, atomic_load(&h.bad)) TH_LOG("%s", kind_names[kind]);
+		EXPECT_EQ(0, handoff_join(&h)) TH_LOG("%s", kind_names[kind]);
 		EXPECT_TRUE(lfq_vyukov_empty(a.ring));
 		if (a.hdr)
 			EXPECT_EQ(0, a.hdr->not_empty.waiters);
-		any_ring_free(&a);
+		test_ring_free(&a);
 	}
 	alarm(0);
 }
@@ -647,33 +416,30 @@ TEST(blocked_push_is_woken_by_pop)
 	uint64_t x = 9, v;
 
 	alarm(20);
-	for (kind = 0; kind < 3; kind++) {
-		struct handoff h = { .n = HANDOFFS };
-		struct any_ring a;
-		pthread_t tid;
+	for (kind = 0; kind < T_KINDS; kind++) {
+		struct handoff h;
+		struct test_ring a;
+		uint32_t *waiters;
 
-		ASSERT_EQ(0, any_ring_new(&a, kind, 2));
-		h.ring = a.ring;
+		ASSERT_EQ(0, test_ring_new(&a, kind, 2, 8));
 		for (v = 0; v < 2; v++)
 			ASSERT_EQ(0, lfq_vyukov_try_push(a.ring, &v));
-		ASSERT_EQ(0, pthread_create(&tid, NULL, handoff_pusher, &h));
+		waiters = a.hdr ? &a.hdr->not_full.waiters : NULL;
+		ASSERT_EQ(0, handoff_start(&h, a.ring, handoff_pusher));
 		for (i = 0; i < h.n; i++) {
 			/* the helper's push i + 2 now finds the ring full */
-			wait_done(&h, i);
-			handoff_delay(a.hdr ? &a.hdr->not_full.waiters : NULL,
-				      &x, i);
+			handoff_wait(&h, i, waiters, &x);
 			ASSERT_EQ(0, lfq_vyukov_pop(a.ring, &v, -1));
 			ASSERT_EQ(i, v);
 		}
-		pthread_join(tid, NULL);
+		EXPECT_EQ(0, handoff_join(&h)) TH_LOG("%s", kind_names[kind]);
 		for (i = h.n; i < h.n + 2; i++) {
 			ASSERT_EQ(0, lfq_vyukov_try_pop(a.ring, &v));
 			EXPECT_EQ(i, v);
 		}
-		EXPECT_EQ(0, atomic_load(&h.bad)) TH_LOG("%s", kind_names[kind]);
 		if (a.hdr)
 			EXPECT_EQ(0, a.hdr->not_full.waiters);
-		any_ring_free(&a);
+		test_ring_free(&a);
 	}
 	alarm(0);
 }
@@ -686,45 +452,11 @@ TEST(blocked_pop_on_memfd_is_woken_from_another_process)
 {
 	struct lfq_ring *to = ring_new(4, 8, LFQ_MEM_MEMFD);
 	struct lfq_ring *from = ring_new(4, 8, LFQ_MEM_MEMFD);
-	uint64_t x = 3, v, i;
-	int status;
-	pid_t pid;
 
 	ASSERT_NE(NULL, to);
 	ASSERT_NE(NULL, from);
 	alarm(20);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct lfq_ring *in, *out;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (lfq_ring_attach(&in, lfq_ring_fd(to)) ||
-		    lfq_ring_attach(&out, lfq_ring_fd(from)))
-			_exit(2);
-		for (i = 0; i < HANDOFFS; i++) {
-			if (lfq_vyukov_pop(in, &v, -1) || v != i)
-				_exit(3);
-			v = ~v;
-			if (lfq_vyukov_push(out, &v, -1))
-				_exit(4);
-		}
-		lfq_ring_destroy(in);
-		lfq_ring_destroy(out);
-		_exit(0);
-	}
-	for (i = 0; i < HANDOFFS; i++) {
-		if (rnd(&x) % 2)
-			usleep(rnd(&x) % 200);
-		ASSERT_EQ(0, lfq_vyukov_push(to, &i, -1));
-		ASSERT_EQ(0, lfq_vyukov_pop(from, &v, -1));
-		ASSERT_EQ(~i, v);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	echo_across_fork(_metadata, to, from, echo_items);
 	alarm(0);
 	lfq_ring_destroy(to);
 	lfq_ring_destroy(from);
@@ -732,29 +464,17 @@ TEST(blocked_pop_on_memfd_is_woken_from_another_process)
 
 TEST(wait_begin_reports_ready_events_and_counts_waiters)
 {
-	struct mem_ring m;
+	struct test_ring m;
 	uint64_t v = 1;
 
-	ASSERT_EQ(0, mem_ring_new(&m, 2, 8));
-	EXPECT_EQ(0, lfq_ring_wait_begin(m.ring, POLLIN));
-	EXPECT_EQ(1, m.hdr->not_empty.waiters);
-	EXPECT_EQ(0, m.hdr->not_full.waiters);
-	lfq_ring_wait_end(m.ring, POLLIN);
-	EXPECT_EQ(0, m.hdr->not_empty.waiters);
-	EXPECT_EQ(POLLOUT, lfq_ring_wait_begin(m.ring, POLLIN | POLLOUT));
-	EXPECT_EQ(1, m.hdr->not_empty.waiters);
-	EXPECT_EQ(1, m.hdr->not_full.waiters);
-	lfq_ring_wait_end(m.ring, POLLIN | POLLOUT);
+	ASSERT_EQ(0, test_ring_new(&m, T_MEM, 2, 8));
+	expect_wait_counts_on_empty(_metadata, &m);
 	ASSERT_EQ(0, lfq_vyukov_try_push(m.ring, &v));
 	ASSERT_EQ(0, lfq_vyukov_try_push(m.ring, &v));
 	EXPECT_EQ(POLLIN, lfq_ring_wait_begin(m.ring, POLLIN | POLLOUT));
 	lfq_ring_wait_end(m.ring, POLLIN | POLLOUT);
-	EXPECT_EQ(-EINVAL, lfq_ring_wait_begin(m.ring, 0));
-	EXPECT_EQ(-EINVAL, lfq_ring_wait_begin(m.ring, POLLIN | POLLERR));
-	lfq_ring_wait_end(m.ring, POLLERR);	/* ignored */
-	EXPECT_EQ(0, m.hdr->not_empty.waiters);
-	EXPECT_EQ(0, m.hdr->not_full.waiters);
-	mem_ring_free(&m);
+	expect_wait_refuses_other_events(_metadata, &m);
+	test_ring_free(&m);
 }
 
 /* ---- size, empty, full, drain ---------------------------------------------- */
@@ -856,20 +576,6 @@ TEST(drain_returns_remaining_in_order_and_leaves_ring_usable)
 
 /* ---- parameters ------------------------------------------------------------ */
 
-/* Every way to make a ring must refuse p with want. */
-static void expect_all_refuse(struct __test_metadata *_metadata,
-			      const struct lfq_create *p, int want)
-{
-	struct lfq_ring *r = NULL;
-	static uint8_t mem[1 << 16] __attribute__((aligned(4096)));
-
-	EXPECT_EQ(want, lfq_ring_create(&r, p, LFQ_MEM_HEAP));
-	EXPECT_EQ(want, lfq_ring_create(&r, p, LFQ_MEM_MEMFD));
-	EXPECT_EQ(want, lfq_ring_mem_size(p));
-	EXPECT_EQ(want, lfq_ring_create_mem(&r, p, mem, sizeof(mem)));
-	EXPECT_EQ(NULL, r);
-}
-
 TEST(invalid_capacity_returns_einval)
 {
 	const uint32_t bad[] = { 0, 1, 3, 6, 1000, LFQ_CAPACITY_MAX + 1,
@@ -878,13 +584,13 @@ TEST(invalid_capacity_returns_einval)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		p = vparams(bad[i], 8);
+		p = ring_params(bad[i], 8);
 		expect_all_refuse(_metadata, &p, -EINVAL);
 	}
 	/* the limits themselves are fine (sizes only: 2^30 slots is 64 GiB) */
-	p = vparams(2, 8);
+	p = ring_params(2, 8);
 	EXPECT_LT(0, lfq_ring_mem_size(&p));
-	p = vparams(LFQ_CAPACITY_MAX, 8);
+	p = ring_params(LFQ_CAPACITY_MAX, 8);
 	EXPECT_LT(0, lfq_ring_mem_size(&p));
 }
 
@@ -895,7 +601,7 @@ TEST(invalid_elem_size_returns_einval)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		p = vparams(4, bad[i]);
+		p = ring_params(4, bad[i]);
 		expect_all_refuse(_metadata, &p, -EINVAL);
 	}
 }
@@ -948,25 +654,25 @@ TEST(nonzero_reserved_unknown_flags_type_policy_return_einval)
 	struct lfq_create p;
 	unsigned int i;
 
-	p = vparams(4, 8);
+	p = ring_params(4, 8);
 	p.__pad = 1;
 	expect_all_refuse(_metadata, &p, -EINVAL);
 	for (i = 0; i < 3; i++) {
-		p = vparams(4, 8);
+		p = ring_params(4, 8);
 		p.__resv[i] = 1ULL << 63;
 		expect_all_refuse(_metadata, &p, -EINVAL);
 	}
-	p = vparams(4, 8);
+	p = ring_params(4, 8);
 	p.flags = 1;
 	expect_all_refuse(_metadata, &p, -EINVAL);
 	p.flags = 1U << 31;
 	expect_all_refuse(_metadata, &p, -EINVAL);
-	p = vparams(4, 8);
+	p = ring_params(4, 8);
 	p.policy = 1;
 	expect_all_refuse(_metadata, &p, -EINVAL);
 	p.policy = UINT32_MAX;
 	expect_all_refuse(_metadata, &p, -EINVAL);
-	p = vparams(4, 8);
+	p = ring_params(4, 8);
 	p.type = 0;
 	expect_all_refuse(_metadata, &p, -EINVAL);
 	p.type = 99;
@@ -977,7 +683,7 @@ TEST(nonzero_reserved_unknown_flags_type_policy_return_einval)
 
 TEST(null_arguments_and_unknown_memory_return_einval)
 {
-	struct lfq_create p = vparams(4, 8);
+	struct lfq_create p = ring_params(4, 8);
 	struct lfq_ring *r = NULL;
 	uint64_t v = 0;
 
@@ -1032,18 +738,18 @@ TEST(mem_size_bad_params_return_einval_good_ones_the_layout)
 {
 	const uint32_t caps[] = { 2, 64, 1024 };
 	const uint32_t sizes[] = { 1, 24, 100, 4096 };
-	struct lfq_create p = vparams(3, 8);
+	struct lfq_create p = ring_params(3, 8);
 	unsigned int c, s;
 
 	EXPECT_EQ(-EINVAL, lfq_ring_mem_size(&p));
-	p = vparams(4, 0);
+	p = ring_params(4, 0);
 	EXPECT_EQ(-EINVAL, lfq_ring_mem_size(&p));
 	for (c = 0; c < 3; c++) {
 		for (s = 0; s < 4; s++) {
 			struct lfq_ring *r;
 			const struct lfq_info *i;
 
-			p = vparams(caps[c], sizes[s]);
+			p = ring_params(caps[c], sizes[s]);
 			r = ring_new(caps[c], sizes[s], LFQ_MEM_HEAP);
 			ASSERT_NE(NULL, r);
 			i = lfq_ring_info(r);
@@ -1056,7 +762,7 @@ TEST(mem_size_bad_params_return_einval_good_ones_the_layout)
 
 TEST(create_mem_too_small_enospc_misaligned_einval)
 {
-	struct lfq_create p = vparams(8, 8);
+	struct lfq_create p = ring_params(8, 8);
 	struct lfq_ring *r = NULL;
 	ssize_t size = lfq_ring_mem_size(&p);
 	uint8_t *mem, guard[256];
@@ -1105,11 +811,11 @@ TEST(create_mem_too_small_enospc_misaligned_einval)
  */
 TEST(stale_head_try_push_gives_up_with_enospc)
 {
-	struct mem_ring m;
+	struct test_ring m;
 	uint64_t v = 1;
 	double t0, ms;
 
-	ASSERT_EQ(0, mem_ring_new(&m, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&m, T_MEM, 4, 8));
 	ASSERT_EQ(0, lfq_vyukov_try_push(m.ring, &v));
 	ASSERT_EQ(1, m.hdr->head);
 	m.hdr->head = 0;
@@ -1129,16 +835,16 @@ TEST(stale_head_try_push_gives_up_with_enospc)
 	ASSERT_EQ(0, lfq_vyukov_try_pop(m.ring, &v));
 	EXPECT_EQ(1, v);
 	ASSERT_EQ(0, lfq_vyukov_try_push(m.ring, &v));
-	mem_ring_free(&m);
+	test_ring_free(&m);
 }
 
 TEST(stale_tail_try_pop_gives_up_with_eagain)
 {
-	struct mem_ring m;
+	struct test_ring m;
 	uint64_t v[2] = { 1, 2 };
 	double t0, ms;
 
-	ASSERT_EQ(0, mem_ring_new(&m, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&m, T_MEM, 4, 8));
 	ASSERT_EQ(2, lfq_vyukov_try_push_burst(m.ring, v, 2));
 	ASSERT_EQ(0, lfq_vyukov_try_pop(m.ring, v));
 	/* tail back on the slot already popped: seq is a lap ahead */
@@ -1155,7 +861,7 @@ TEST(stale_tail_try_pop_gives_up_with_eagain)
 	m.hdr->tail = 1;
 	ASSERT_EQ(0, lfq_vyukov_try_pop(m.ring, v));
 	EXPECT_EQ(2, v[0]);
-	mem_ring_free(&m);
+	test_ring_free(&m);
 }
 
 /*
@@ -1166,10 +872,10 @@ TEST(stale_tail_try_pop_gives_up_with_eagain)
  */
 TEST(slot_seq_more_than_a_lap_behind_returns_eio_and_counts)
 {
-	struct mem_ring m;
+	struct test_ring m;
 	uint64_t v[2] = { 1, 2 }, pos;
 
-	ASSERT_EQ(0, mem_ring_new(&m, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&m, T_MEM, 4, 8));
 	m.hdr->head = m.hdr->tail = 5 * 4;
 	alarm(10);
 	EXPECT_EQ(-EIO, lfq_vyukov_try_push(m.ring, v));
@@ -1184,7 +890,7 @@ TEST(slot_seq_more_than_a_lap_behind_returns_eio_and_counts)
 	EXPECT_EQ(-EIO, lfq_vyukov_try_pop_burst(m.ring, v, 2));
 	EXPECT_EQ(8, lfq_ring_errors(m.ring));
 	alarm(0);
-	mem_ring_free(&m);
+	test_ring_free(&m);
 
 	/*
 	 * The boundary. push at pos: seq == pos - cap is a slot whose
@@ -1194,7 +900,7 @@ TEST(slot_seq_more_than_a_lap_behind_returns_eio_and_counts)
 	 * not released it yet (empty); pos - cap is corrupt (tail passed
 	 * pos - cap, so its item was published).
 	 */
-	ASSERT_EQ(0, mem_ring_new(&m, 4, 8));
+	ASSERT_EQ(0, test_ring_new(&m, T_MEM, 4, 8));
 	pos = 5 * 4 + 1;
 	m.hdr->head = m.hdr->tail = pos;
 	*slot_seq(m.hdr, m.info, pos) = pos - 4 + 1;
@@ -1216,7 +922,7 @@ TEST(slot_seq_more_than_a_lap_behind_returns_eio_and_counts)
 	ASSERT_EQ(0, lfq_vyukov_try_pop(m.ring, v + 1));
 	EXPECT_EQ(1, v[1]);
 	EXPECT_EQ(3, lfq_ring_errors(m.ring));
-	mem_ring_free(&m);
+	test_ring_free(&m);
 }
 
 /* ---- sharing ----------------------------------------------------------------- */
