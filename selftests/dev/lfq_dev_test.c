@@ -52,38 +52,9 @@
 #include "lfq.h"
 #include "lfq_test_item.h"
 #include "kmod/lfq_test.h"
+#include "lfq_dev_util.h"
 
-#define ITEM		((unsigned int)sizeof(struct lfq_test_item))
-/* A push or pop that waits this long has lost a wake-up. */
-#define WAIT_MS		10000
 #define MAX_RING_BYTES	"/sys/module/lfq/parameters/max_ring_bytes"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static int dev_open(void)
-{
-	return open("/dev/lfq", O_RDWR | O_CLOEXEC);
-}
-
-/* LFQ_IOC_CREATE on /dev/lfq: the ring fd, or -errno. */
-static int raw_create(const struct lfq_create *c)
-{
-	int dev = dev_open(), fd;
-
-	if (dev < 0)
-		return -errno;
-	fd = ioctl(dev, LFQ_IOC_CREATE, c);
-	if (fd < 0)
-		fd = -errno;
-	close(dev);
-	return fd;
-}
 
 static struct lfq_create vy(unsigned int capacity, unsigned int elem_size)
 {
@@ -109,88 +80,6 @@ static unsigned int waiters(struct lfq_wait *w)
 {
 	return __atomic_load_n(&w->waiters, __ATOMIC_RELAXED);
 }
-
-#define REQUIRE_DEV() do {						\
-	if (access("/dev/lfq", F_OK))					\
-		SKIP(return, "/dev/lfq absent: lfq.ko not loaded");	\
-} while (0)
-
-#define REQUIRE_PEER() do {						\
-	REQUIRE_DEV();							\
-	if (access("/dev/lfq_test", F_OK))				\
-		SKIP(return, "/dev/lfq_test absent: lfq_test.ko not loaded"); \
-} while (0)
-
-static struct lfq_test_job job_params(int ring_fd, unsigned int role,
-				      unsigned int threads,
-				      unsigned int producers,
-				      unsigned long long items,
-				      unsigned int burst)
-{
-	struct lfq_test_job j = {
-		.ring_fd = ring_fd, .role = role, .threads = threads,
-		.producers = producers, .items = items, .burst = burst,
-		.timeout_ms = WAIT_MS, .deadline_ms = 60000,
-	};
-
-	return j;
-}
-
-/* Start a kernel job: the job fd, or -errno. */
-static int job_start(const struct lfq_test_job *j)
-{
-	int dev = open("/dev/lfq_test", O_RDWR | O_CLOEXEC), fd;
-
-	if (dev < 0)
-		return -errno;
-	fd = ioctl(dev, LFQ_TEST_IOC_START, j);
-	if (fd < 0)
-		fd = -errno;
-	close(dev);
-	return fd;
-}
-
-static int job_run(int ring_fd, unsigned int role, unsigned int threads,
-		   unsigned int producers, unsigned long long items,
-		   unsigned int burst)
-{
-	struct lfq_test_job j = job_params(ring_fd, role, threads, producers,
-					   items, burst);
-
-	return job_start(&j);
-}
-
-/* Wait for the job's end and close it: 0 or -errno. */
-static int job_wait(int job, struct lfq_test_result *r)
-{
-	int ret = ioctl(job, LFQ_TEST_IOC_RESULT, r) ? -errno : 0;
-
-	close(job);
-	return ret;
-}
-
-#define LOG_RESULT(what, r)						\
-	TH_LOG("%s: moved %llu in %llu ms, error %d, malformed %llu, dup %llu, order %llu, missing %llu, ring errors %llu, EIO %llu", \
-	       what, (unsigned long long)(r).moved,			\
-	       (unsigned long long)(r).nsecs / 1000000, (r).error,	\
-	       (unsigned long long)(r).malformed,			\
-	       (unsigned long long)(r).duplicates,			\
-	       (unsigned long long)(r).misordered,			\
-	       (unsigned long long)(r).missing,				\
-	       (unsigned long long)(r).ring_errors,			\
-	       (unsigned long long)(r).io_errors)
-
-/* A kernel job that moved total items and saw nothing wrong. */
-#define EXPECT_EXACT(r, total) do {					\
-	EXPECT_EQ(0, (r).error);					\
-	EXPECT_EQ((unsigned long long)(total), (r).moved);		\
-	EXPECT_EQ(0ULL, (r).malformed);					\
-	EXPECT_EQ(0ULL, (r).duplicates);				\
-	EXPECT_EQ(0ULL, (r).misordered);				\
-	EXPECT_EQ(0ULL, (r).missing);					\
-	EXPECT_EQ(0ULL, (r).ring_errors);				\
-	EXPECT_EQ(0ULL, (r).io_errors);					\
-} while (0)
 
 /* ---- the ring fd ---------------------------------------------------------- */
 
@@ -387,11 +276,7 @@ TEST(fdinfo_shows_type_geometry_and_positions)
 
 TEST(create_rejects_every_bad_parameter)
 {
-	static const struct {
-		const char *what;
-		struct lfq_create c;
-		int err;
-	} bad[] = {
+	static const struct bad_create bad[] = {
 		{ "type 0", { .type = 0, .capacity = 4, .elem_size = 8 }, -EINVAL },
 		{ "type 99", { .type = 99, .capacity = 4, .elem_size = 8 }, -EINVAL },
 		{ "type ~0", { .type = ~0U, .capacity = 4, .elem_size = 8 }, -EINVAL },
@@ -419,24 +304,9 @@ TEST(create_rejects_every_bad_parameter)
 		{ .type = 1, .capacity = 2, .elem_size = 1 },
 		{ .type = 1, .capacity = 4, .elem_size = LFQ_ELEM_MAX },
 	};
-	unsigned int i;
-	int fd;
 
 	REQUIRE_DEV();
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		fd = raw_create(&bad[i].c);
-		if (fd >= 0)
-			close(fd);
-		EXPECT_EQ(bad[i].err, fd)
-			TH_LOG("%s", bad[i].what);
-	}
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		fd = raw_create(&good[i]);
-		EXPECT_LE(0, fd)
-			TH_LOG("good ring %u: %d", i, fd);
-		if (fd >= 0)
-			close(fd);
-	}
+	expect_creates(_metadata, bad, ARRAY_SIZE(bad), good, ARRAY_SIZE(good));
 }
 
 static int read_ulong(const char *path, unsigned long *v)
@@ -1006,14 +876,6 @@ static void *user_producer(void *arg)
 	return NULL;
 }
 
-/* Another consumer's stop marker; each consumer exits on one. */
-static bool is_stop(const void *elem)
-{
-	const struct lfq_test_item *it = elem;
-
-	return it->magic == ~LFQ_TEST_MAGIC && it->producer == ~0U;
-}
-
 /*
  * Whichever consumer first sees the shared count pass the next mark
  * pauses, so pauses happen however the items are spread over the
@@ -1207,8 +1069,7 @@ TEST_F_TIMEOUT(transfer, kernel_to_user, 60)
 	ASSERT_EQ(0, job_wait(job, &r));
 	__atomic_store_n(&s.kernel_done, true, __ATOMIC_RELAXED);
 	/* everything is in: one stop marker per consumer, after the items */
-	((struct lfq_test_item *)stop)->magic = ~LFQ_TEST_MAGIC;
-	((struct lfq_test_item *)stop)->producer = ~0U;
+	make_stop(stop, variant->elem_size);
 	for (i = 0; i < s.threads; i++)
 		EXPECT_EQ(0, lfq_vyukov_push(self->ring, stop, WAIT_MS));
 	for (i = 0; i < s.threads; i++)
@@ -1230,43 +1091,6 @@ TEST_F_TIMEOUT(transfer, kernel_to_user, 60)
 	EXPECT_EQ(0, lfq_ring_errors(self->ring));
 	free(stop);
 	free(s.seen);
-}
-
-static int send_fd(int sock, int fd)
-{
-	char buf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char buf[CMSG_SPACE(sizeof(int))] = { 0 }, byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
 }
 
 /*
@@ -1330,14 +1154,6 @@ TEST(two_processes_share_a_ring_over_a_unix_socket)
 }
 
 /* ---- a ring scribbled on -------------------------------------------------- */
-
-static unsigned long long xorshift(unsigned long long *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
 
 /* Write garbage over the ring header and the slot sequences for ms. */
 static void scribble(unsigned char *ring, const struct lfq_info *info, int ms)
@@ -1481,7 +1297,7 @@ static int hold(const char *what, const char *file)
 {
 	struct lfq_create c = vy(4, ITEM);
 	struct lfq_test_job j;
-	int fd = raw_create(&c), out, job;
+	int fd = raw_create(&c), job;
 
 	if (fd < 0)
 		return 1;
@@ -1500,12 +1316,7 @@ static int hold(const char *what, const char *file)
 	} else if (strcmp(what, "hold")) {
 		return 2;
 	}
-	out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0)
-		return 1;
-	close(out);
-	for (;;)
-		pause();
+	return hold_until_killed(file);
 }
 
 int main(int argc, char **argv)

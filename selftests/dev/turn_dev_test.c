@@ -82,22 +82,12 @@
 #include "lfq.h"
 #include "lfq_test_item.h"
 #include "kmod/lfq_test.h"
+#include "lfq_dev_util.h"
 
-#define ITEM		((unsigned int)sizeof(struct lfq_test_item))
-/* A push or pop that waits this long has lost a wake-up. */
-#define WAIT_MS		10000
 /* A repair retries with backoff up to a second: this is lost. */
 #define REPAIR_MS	5000
 
 /* ---- helpers --------------------------------------------------------------- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static __u64 ld64(const __u64 *p)
 {
@@ -128,20 +118,6 @@ static struct lfq_create turn(unsigned int capacity, unsigned int elem_size)
 	};
 
 	return c;
-}
-
-/* LFQ_IOC_CREATE on /dev/lfq: the ring fd, or -errno. */
-static int raw_create(const struct lfq_create *c)
-{
-	int dev = open("/dev/lfq", O_RDWR | O_CLOEXEC), fd;
-
-	if (dev < 0)
-		return -errno;
-	fd = ioctl(dev, LFQ_IOC_CREATE, c);
-	if (fd < 0)
-		fd = -errno;
-	close(dev);
-	return fd;
 }
 
 /* LFQ_IOC_JOIN: a new fd owning record *rec, or -errno. */
@@ -252,6 +228,23 @@ static __u64 take_head(struct raw *r)
 static __u64 take_tail(struct raw *r)
 {
 	return __atomic_fetch_add(&r->hdr->tail, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * A participant emulated by hand takes a ticket: it joins (closing the fd
+ * it gets is its death), takes a producer ticket (state LFQ_CLAIM_PUSH)
+ * or a consumer ticket (LFQ_CLAIM_POP) and claims it in its record. The
+ * joined fd, or -errno; the record in *rec, the ticket in *t.
+ */
+static int raw_take(struct raw *r, __u32 state, __u32 *rec, __u64 *t)
+{
+	int j = raw_join(r->fd, rec);
+
+	if (j < 0)
+		return j;
+	*t = state == LFQ_CLAIM_PUSH ? take_head(r) : take_tail(r);
+	raw_claim(r, *rec, state, *t);
+	return j;
 }
 
 /* Push item (producer, seq) by hand at a ticket we hold. */
@@ -365,96 +358,12 @@ static void fdinfo(int fd, char *text, size_t size)
 	close(f);
 }
 
-#define REQUIRE_DEV() do {						\
-	if (access("/dev/lfq", F_OK))					\
-		SKIP(return, "/dev/lfq absent: lfq.ko not loaded");	\
-} while (0)
-
-#define REQUIRE_PEER() do {						\
-	REQUIRE_DEV();							\
-	if (access("/dev/lfq_test", F_OK))				\
-		SKIP(return, "/dev/lfq_test absent: lfq_test.ko not loaded"); \
-} while (0)
-
 /* The repair counters of a ring's descriptor, all at once. */
 #define EXPECT_REPAIRS(desc, sk, dr, un, er) do {			\
 	EXPECT_EQ((__u64)(sk), ld64(&(desc)->skipped));			\
 	EXPECT_EQ((__u64)(dr), ld64(&(desc)->dropped));			\
 	EXPECT_EQ((__u64)(un), ld64(&(desc)->unresolved));		\
 	EXPECT_EQ((__u64)(er), ld64(&(desc)->errors));			\
-} while (0)
-
-/* ---- kernel jobs ------------------------------------------------------------ */
-
-static struct lfq_test_job job_params(int ring_fd, unsigned int role,
-				      unsigned int threads,
-				      unsigned int producers,
-				      unsigned long long items,
-				      unsigned int burst)
-{
-	struct lfq_test_job j = {
-		.ring_fd = ring_fd, .role = role, .threads = threads,
-		.producers = producers, .items = items, .burst = burst,
-		.timeout_ms = WAIT_MS, .deadline_ms = 60000,
-	};
-
-	return j;
-}
-
-/* Start a kernel job: the job fd, or -errno. */
-static int job_start(const struct lfq_test_job *j)
-{
-	int dev = open("/dev/lfq_test", O_RDWR | O_CLOEXEC), fd;
-
-	if (dev < 0)
-		return -errno;
-	fd = ioctl(dev, LFQ_TEST_IOC_START, j);
-	if (fd < 0)
-		fd = -errno;
-	close(dev);
-	return fd;
-}
-
-static int job_run(int ring_fd, unsigned int role, unsigned int threads,
-		   unsigned int producers, unsigned long long items,
-		   unsigned int burst)
-{
-	struct lfq_test_job j = job_params(ring_fd, role, threads, producers,
-					   items, burst);
-
-	return job_start(&j);
-}
-
-/* Wait for the job's end and close it: 0 or -errno. */
-static int job_wait(int job, struct lfq_test_result *r)
-{
-	int ret = ioctl(job, LFQ_TEST_IOC_RESULT, r) ? -errno : 0;
-
-	close(job);
-	return ret;
-}
-
-#define LOG_RESULT(what, r)						\
-	TH_LOG("%s: moved %llu in %llu ms, error %d, malformed %llu, dup %llu, order %llu, missing %llu, ring errors %llu, EIO %llu", \
-	       what, (unsigned long long)(r).moved,			\
-	       (unsigned long long)(r).nsecs / 1000000, (r).error,	\
-	       (unsigned long long)(r).malformed,			\
-	       (unsigned long long)(r).duplicates,			\
-	       (unsigned long long)(r).misordered,			\
-	       (unsigned long long)(r).missing,				\
-	       (unsigned long long)(r).ring_errors,			\
-	       (unsigned long long)(r).io_errors)
-
-/* A kernel job that moved total items and saw nothing wrong. */
-#define EXPECT_EXACT(r, total) do {					\
-	EXPECT_EQ(0, (r).error);					\
-	EXPECT_EQ((unsigned long long)(total), (r).moved);		\
-	EXPECT_EQ(0ULL, (r).malformed);					\
-	EXPECT_EQ(0ULL, (r).duplicates);				\
-	EXPECT_EQ(0ULL, (r).misordered);				\
-	EXPECT_EQ(0ULL, (r).missing);					\
-	EXPECT_EQ(0ULL, (r).ring_errors);				\
-	EXPECT_EQ(0ULL, (r).io_errors);					\
 } while (0)
 
 /* ---- user participants ------------------------------------------------------ */
@@ -545,24 +454,6 @@ static int participant(struct lfq_ring **h, int fd)
 	if (ret)
 		lfq_ring_destroy(*h);
 	return ret;
-}
-
-/* Another consumer's stop marker; each consumer exits on one. */
-static void make_stop(void *elem, unsigned int size)
-{
-	struct lfq_test_item it = {
-		.magic = ~LFQ_TEST_MAGIC, .producer = ~0U,
-	};
-
-	memset(elem, 0, size);
-	memcpy(elem, &it, sizeof(it));
-}
-
-static bool is_stop(const void *elem)
-{
-	struct lfq_test_item it = lfq_test_item_get(elem);
-
-	return it.magic == ~LFQ_TEST_MAGIC && it.producer == ~0U;
 }
 
 /*
@@ -919,11 +810,7 @@ TEST(turn_layout_is_the_same_on_every_backend)
 
 TEST(turn_create_rejects_bad_parameters)
 {
-	static const struct {
-		const char *what;
-		struct lfq_create c;
-		int err;
-	} bad[] = {
+	static const struct bad_create bad[] = {
 		{ "policy 1", { .type = 2, .capacity = 4, .elem_size = 8, .policy = 1 }, -EINVAL },
 		{ "flag bit 0", { .type = 2, .flags = 1, .capacity = 4, .elem_size = 8 }, -EINVAL },
 		{ "__pad", { .type = 2, .capacity = 4, .elem_size = 8, .__pad = 1 }, -EINVAL },
@@ -940,24 +827,9 @@ TEST(turn_create_rejects_bad_parameters)
 		{ .type = 2, .capacity = 2, .elem_size = 1 },
 		{ .type = 2, .capacity = 4, .elem_size = LFQ_ELEM_MAX },
 	};
-	unsigned int i;
-	int fd;
 
 	REQUIRE_DEV();
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		fd = raw_create(&bad[i].c);
-		if (fd >= 0)
-			close(fd);
-		EXPECT_EQ(bad[i].err, fd)
-			TH_LOG("%s", bad[i].what);
-	}
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		fd = raw_create(&good[i]);
-		EXPECT_LE(0, fd)
-			TH_LOG("good ring %u: %d", i, fd);
-		if (fd >= 0)
-			close(fd);
-	}
+	expect_creates(_metadata, bad, ARRAY_SIZE(bad), good, ARRAY_SIZE(good));
 }
 
 TEST(turn_fdinfo_shows_positions_and_repairs)
@@ -1170,7 +1042,7 @@ TEST(join_is_refused_where_there_are_no_records)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-EOPNOTSUPP, raw_join(fd, &rec));
 	close(fd);
-	dev = open("/dev/lfq", O_RDWR | O_CLOEXEC);
+	dev = dev_open();
 	ASSERT_LE(0, dev);
 	EXPECT_EQ(-ENOTTY, raw_join(dev, &rec));
 	close(dev);
@@ -1275,7 +1147,7 @@ TEST(wait_rejects_bad_requests)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(r.fd, _IOW(LFQ_IOC_MAGIC, 0x04, __u64), &req));
 	EXPECT_EQ(ENOTTY, errno);	/* WAIT with the wrong size */
-	dev = open("/dev/lfq", O_RDWR | O_CLOEXEC);
+	dev = dev_open();
 	ASSERT_LE(0, dev);
 	req.__pad = 0;
 	EXPECT_EQ(-1, ioctl(dev, LFQ_IOC_WAIT, &req));
@@ -1554,12 +1426,41 @@ FIXTURE_TEARDOWN(turn_transfer)
 		raw_close(&self->r);
 }
 
-static void turn_transfer_ring(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(turn_transfer) *self,
-			       const FIXTURE_VARIANT(turn_transfer) *variant)
+/*
+ * The ring of a transfer, the user side s in front of it, and the job of
+ * the kernel threads behind it, in kernel_role: consumers of the user
+ * side's items, or producers of the items it consumes. The kernel threads
+ * dawdle now and then, so that the ring fills up (or runs dry) under the
+ * user side.
+ */
+static struct lfq_test_job
+turn_transfer_prepare(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(turn_transfer) *self,
+		      const FIXTURE_VARIANT(turn_transfer) *variant,
+		      struct side *s, unsigned int kernel_role)
 {
+	unsigned int producers;		/* of the job: see lfq_test.h */
+	struct lfq_test_job j;
+
 	ASSERT_EQ(0, raw_open(&self->r, variant->capacity, variant->elem_size));
 	ASSERT_EQ(0, lfq_ring_attach(&self->ring, self->r.fd));
+	side_init(s, self->r.fd, variant->mode, variant->user_threads,
+		  variant->elem_size, variant->capacity, variant->items,
+		  variant->pause_every);
+	if (kernel_role == LFQ_TEST_CONSUME) {
+		s->kernel_wait = &self->r.hdr->not_empty;
+		producers = variant->user_threads;	/* to expect */
+	} else {
+		s->kernel_wait = &self->r.hdr->not_full;
+		s->producers = variant->kernel_threads;
+		producers = 0;				/* first id */
+	}
+	j = job_params(self->r.fd, kernel_role, variant->kernel_threads,
+		       producers, variant->items, variant->kernel_burst);
+	j.flags = variant->kernel_flags;
+	j.pause_every = variant->pause_every / 2;
+	j.pause_us = 2000;
+	return j;
 }
 
 /* After a clean transfer: nothing left, nobody asleep, nothing repaired. */
@@ -1591,18 +1492,8 @@ TEST_F_TIMEOUT(turn_transfer, user_to_kernel, 90)
 	int job;
 
 	REQUIRE_PEER();
-	turn_transfer_ring(_metadata, self, variant);
-	side_init(&s, self->r.fd, variant->mode, variant->user_threads,
-		  variant->elem_size, variant->capacity, variant->items,
-		  variant->pause_every);
-	s.kernel_wait = &self->r.hdr->not_empty;
-	j = job_params(self->r.fd, LFQ_TEST_CONSUME, variant->kernel_threads,
-		       variant->user_threads, variant->items,
-		       variant->kernel_burst);
-	j.flags = variant->kernel_flags;
-	/* the kernel consumers dawdle now and then: the ring fills up */
-	j.pause_every = variant->pause_every / 2;
-	j.pause_us = 2000;
+	j = turn_transfer_prepare(_metadata, self, variant, &s,
+				  LFQ_TEST_CONSUME);
 	alarm(80);
 	start = now_ms();
 	job = job_start(&j);
@@ -1633,20 +1524,10 @@ TEST_F_TIMEOUT(turn_transfer, kernel_to_user, 90)
 	int job;
 
 	REQUIRE_PEER();
-	turn_transfer_ring(_metadata, self, variant);
-	side_init(&s, self->r.fd, variant->mode, variant->user_threads,
-		  variant->elem_size, variant->capacity, variant->items,
-		  variant->pause_every);
-	s.kernel_wait = &self->r.hdr->not_full;
-	s.producers = variant->kernel_threads;
+	j = turn_transfer_prepare(_metadata, self, variant, &s,
+				  LFQ_TEST_PRODUCE);
 	s.seen = calloc(total, 1);
 	ASSERT_NE(NULL, s.seen);
-	j = job_params(self->r.fd, LFQ_TEST_PRODUCE, variant->kernel_threads,
-		       0, variant->items, variant->kernel_burst);
-	j.flags = variant->kernel_flags;
-	/* the kernel producers dawdle now and then: the ring runs dry */
-	j.pause_every = variant->pause_every / 2;
-	j.pause_us = 2000;
 	alarm(80);
 	start = now_ms();
 	ASSERT_EQ(0, side_start(&s, t, side_consumer));
@@ -1683,43 +1564,6 @@ struct shared_seen {
 	int bad;
 	unsigned char seen[];
 };
-
-static int send_fd(int sock, int fd)
-{
-	char buf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char buf[CMSG_SPACE(sizeof(int))] = { 0 }, byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
 
 /* A consumer process: pop until a stop marker; 0 if everything checked. */
 static int proc_consume(int fd, struct shared_seen *sh, unsigned int producers,
@@ -1914,30 +1758,29 @@ TEST(repair_idle_pending_and_garbage_records)
 	raw_close(&r);
 }
 
+/* Whether elem is a well-formed item (producer, seq). */
+static bool item_is(const void *elem, __u32 producer, __u64 seq)
+{
+	struct lfq_test_item it = lfq_test_item_get(elem);
+
+	return !lfq_test_item_bad(elem, ITEM, producer + 1) &&
+	       it.producer == producer && it.seq == seq;
+}
+
 /* Pop an item with h and check that it is (producer, seq). */
 static bool pop_is(struct lfq_ring *h, __u32 producer, __u64 seq)
 {
 	unsigned char elem[ITEM];
-	struct lfq_test_item it;
 
-	if (lfq_turn_try_pop(h, elem))
-		return false;
-	it = lfq_test_item_get(elem);
-	return !lfq_test_item_bad(elem, ITEM, producer + 1) &&
-	       it.producer == producer && it.seq == seq;
+	return !lfq_turn_try_pop(h, elem) && item_is(elem, producer, seq);
 }
 
 /* The same, waiting for the item (lfq_turn_pop()). */
 static bool pop_wait_is(struct lfq_ring *h, __u32 producer, __u64 seq)
 {
 	unsigned char elem[ITEM];
-	struct lfq_test_item it;
 
-	if (lfq_turn_pop(h, elem))
-		return false;
-	it = lfq_test_item_get(elem);
-	return !lfq_test_item_bad(elem, ITEM, producer + 1) &&
-	       it.producer == producer && it.seq == seq;
+	return !lfq_turn_pop(h, elem) && item_is(elem, producer, seq);
 }
 
 static int push_item(struct lfq_ring *h, __u32 producer, __u64 seq)
@@ -1954,6 +1797,22 @@ static int push_item_wait(struct lfq_ring *h, __u32 producer, __u64 seq)
 
 	lfq_test_item_make(elem, ITEM, producer, seq);
 	return lfq_turn_push(h, elem);
+}
+
+/*
+ * A new turn ring of test items, mapped, with a plain (unjoined) handle
+ * *h on it, through which items seq 0..n-1 of producer 0 are pushed.
+ */
+static void raw_open_with_items(struct __test_metadata *_metadata,
+				struct raw *r, struct lfq_ring **h,
+				unsigned int capacity, unsigned int n)
+{
+	unsigned int seq;
+
+	ASSERT_EQ(0, raw_open(r, capacity, ITEM));
+	ASSERT_EQ(0, lfq_ring_attach(h, r->fd));
+	for (seq = 0; seq < n; seq++)
+		ASSERT_EQ(0, push_item(*h, 0, seq));
 }
 
 /*
@@ -2087,14 +1946,10 @@ TEST(repair_skips_a_dead_producers_ticket)
 	int j;
 
 	REQUIRE_DEV();
-	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	ASSERT_EQ(0, push_item(h, 0, 0));
-	j = raw_join(r.fd, &rec);
+	raw_open_with_items(_metadata, &r, &h, 4, 1);
+	j = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
 	ASSERT_LE(0, j);
-	t = take_head(&r);
 	ASSERT_EQ(1, t);
-	raw_claim(&r, rec, LFQ_CLAIM_PUSH, t);
 	/* half-written: it must never be delivered */
 	lfq_test_item_make(raw_elem(&r, t), ITEM, 7, 7);
 	ASSERT_EQ(0, push_item(h, 0, 1));
@@ -2135,11 +1990,9 @@ TEST(repair_hole_is_passed_over_by_kernel_consumers)
 	ASSERT_EQ(0, participant(&h, r.fd));
 	ASSERT_EQ(0, push_item(h, 0, 0));
 	ASSERT_EQ(0, push_item(h, 0, 1));
-	j = raw_join(r.fd, &rec);
+	j = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
 	ASSERT_LE(0, j);
-	t = take_head(&r);
 	ASSERT_EQ(2, t);
-	raw_claim(&r, rec, LFQ_CLAIM_PUSH, t);
 	ASSERT_EQ(0, push_item(h, 0, 2));
 	alarm(25);
 	job = job_run(r.fd, LFQ_TEST_CONSUME, 2, 1, 10, 1);
@@ -2170,15 +2023,10 @@ TEST(repair_gives_a_dead_consumers_slot_back_to_producers)
 	int j;
 
 	REQUIRE_DEV();
-	ASSERT_EQ(0, raw_open(&r, 2, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	ASSERT_EQ(0, push_item(h, 0, 0));
-	ASSERT_EQ(0, push_item(h, 0, 1));
-	j = raw_join(r.fd, &rec);
+	raw_open_with_items(_metadata, &r, &h, 2, 2);
+	j = raw_take(&r, LFQ_CLAIM_POP, &rec, &u);
 	ASSERT_LE(0, j);
-	u = take_tail(&r);
 	ASSERT_EQ(0, u);
-	raw_claim(&r, rec, LFQ_CLAIM_POP, u);
 	EXPECT_TRUE(pop_is(h, 0, 1));
 	EXPECT_EQ(-ENOSPC, push_item(h, 0, 2));	/* slot 0 is still read */
 	close(j);
@@ -2200,26 +2048,21 @@ TEST(repair_of_a_dead_consumer_of_a_skipped_ticket_drops_nothing)
 	struct lfq_ring *h;
 	__u32 rec;
 	struct raw r;
-	__u64 t;
+	__u64 t, u;
 	int j;
 
 	REQUIRE_DEV();
-	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	ASSERT_EQ(0, push_item(h, 0, 0));
-	j = raw_join(r.fd, &rec);
+	raw_open_with_items(_metadata, &r, &h, 4, 1);
+	j = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
 	ASSERT_LE(0, j);
-	t = take_head(&r);
-	raw_claim(&r, rec, LFQ_CLAIM_PUSH, t);
 	ASSERT_EQ(0, push_item(h, 0, 1));
 	close(j);
 	ASSERT_EQ(0, wait_u64(&r.desc->skipped, 1, REPAIR_MS));
 	EXPECT_TRUE(pop_is(h, 0, 0));
 	EXPECT_EQ(0, wait_record_free(r.fd, rec, REPAIR_MS));
-	j = raw_join(r.fd, &rec);
+	j = raw_take(&r, LFQ_CLAIM_POP, &rec, &u);
 	ASSERT_LE(0, j);
-	ASSERT_EQ(t, take_tail(&r));
-	raw_claim(&r, rec, LFQ_CLAIM_POP, t);
+	ASSERT_EQ(t, u);
 	close(j);
 	ASSERT_EQ(0, wait_u64(raw_turn(&r, t), 2, REPAIR_MS));
 	EXPECT_TRUE(pop_is(h, 0, 1));
@@ -2241,21 +2084,17 @@ TEST(repair_of_a_claim_that_was_finished_does_nothing)
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
 	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	j = raw_join(r.fd, &rec);
+	j = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
 	ASSERT_LE(0, j);
 	ASSERT_EQ(0, rec);
-	t = take_head(&r);
-	raw_claim(&r, rec, LFQ_CLAIM_PUSH, t);
 	raw_publish(&r, t, 0, 0);
 	close(j);
 	ASSERT_EQ(0, wait_record_free(r.fd, 0, REPAIR_MS));
 	EXPECT_TRUE(pop_is(h, 0, 0));
 
 	ASSERT_EQ(0, push_item(h, 0, 1));
-	j = raw_join(r.fd, &rec);
+	j = raw_take(&r, LFQ_CLAIM_POP, &rec, &t);
 	ASSERT_LE(0, j);
-	t = take_tail(&r);
-	raw_claim(&r, rec, LFQ_CLAIM_POP, t);
 	memcpy(elem, raw_elem(&r, t), ITEM);
 	st64(raw_turn(&r, t), lap2(&r, t) + 2);
 	close(j);
@@ -2318,16 +2157,11 @@ TEST(repair_of_a_producer_waits_until_its_slot_comes_round)
 	__u64 t;
 
 	REQUIRE_DEV();
-	ASSERT_EQ(0, raw_open(&r, 2, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	ASSERT_EQ(0, push_item(h, 0, 0));
-	ASSERT_EQ(0, push_item(h, 0, 1));
-	j = raw_join(r.fd, &rec);
+	raw_open_with_items(_metadata, &r, &h, 2, 2);
+	j = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
 	ASSERT_LE(0, j);
 	ASSERT_EQ(0, rec);
-	t = take_head(&r);
 	ASSERT_EQ(2, t);	/* slot 0, lap 1: seq 0 is still in it */
-	raw_claim(&r, rec, LFQ_CLAIM_PUSH, t);
 	close(j);
 	EXPECT_EQ(0, r.desc->skipped);
 	n = join_all(r.fd, js, recs);
@@ -2370,11 +2204,9 @@ TEST(repair_of_a_consumer_waits_until_its_item_comes)
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 2, ITEM));
 	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	j = raw_join(r.fd, &rec);
+	j = raw_take(&r, LFQ_CLAIM_POP, &rec, &u);
 	ASSERT_LE(0, j);
-	u = take_tail(&r);
 	ASSERT_EQ(0, u);
-	raw_claim(&r, rec, LFQ_CLAIM_POP, u);
 	close(j);
 	n = join_all(r.fd, js, recs);
 	EXPECT_EQ(LFQ_CLAIMS - 1, n);
@@ -2406,14 +2238,14 @@ TEST(repair_of_eight_dead_producers_over_two_laps)
 	int j[8], k, job;
 	__u32 rec;
 	struct raw r;
+	__u64 t;
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
 	ASSERT_EQ(0, participant(&h, r.fd));
 	for (k = 0; k < 8; k++) {
-		j[k] = raw_join(r.fd, &rec);
+		j[k] = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
 		ASSERT_LE(0, j[k]);
-		raw_claim(&r, rec, LFQ_CLAIM_PUSH, take_head(&r));
 	}
 	alarm(25);
 	start = now_ms();
@@ -2494,6 +2326,52 @@ static void kill9(struct __test_metadata *_metadata, pid_t pid)
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+static void sigstop_child(struct __test_metadata *_metadata, pid_t pid)
+{
+	int status;
+
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status));
+}
+
+/* SIGCONT a stopped child, let it go on (a byte on go), see it exit 0. */
+static void sigcont_child(struct __test_metadata *_metadata, pid_t pid,
+			  int go)
+{
+	int status;
+
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(1, write(go, "c", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+}
+
+/*
+ * Run kernel job j, stalled by a stopped participant, with a 500 ms
+ * timeout: it must end on that timeout, in time. Its result in *res.
+ */
+static void expect_job_times_out(struct __test_metadata *_metadata,
+				 struct lfq_test_job *j, const char *what,
+				 struct lfq_test_result *res)
+{
+	long long start, took;
+	int job;
+
+	j->timeout_ms = 500;
+	j->deadline_ms = 20000;
+	start = now_ms();
+	job = job_start(j);
+	ASSERT_LE(0, job);
+	ASSERT_EQ(0, job_wait(job, res));
+	took = now_ms() - start;
+	LOG_RESULT(what, *res);
+	TH_LOG("the job ended after %lld ms (timeout 500 ms)", took);
+	EXPECT_EQ(-ETIMEDOUT, res->error);
+	EXPECT_LE(500, took);
+	EXPECT_GT(500 + 3000, took);
 }
 
 /*
@@ -2578,10 +2456,7 @@ TEST(kill9_producer_blocked_in_push_on_a_full_ring)
 	char c;
 
 	REQUIRE_PEER();
-	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	for (seq = 0; seq < 4; seq++)
-		ASSERT_EQ(0, push_item(h, 0, seq));
+	raw_open_with_items(_metadata, &r, &h, 4, 4);
 	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -2752,19 +2627,16 @@ TEST(kill9_consumer_blocked_in_pop_on_an_empty_ring)
 TEST(sigstopped_producer_times_kernel_consumers_out)
 {
 	struct lfq_test_result res;
-	int go[2], rep[2], status, job;
+	struct lfq_test_job j;
+	int go[2], rep[2];
 	struct lfq_ring *h;
-	long long start, took;
 	struct raw r;
 	__u64 ticket;
 	pid_t pid;
 	char elem[ITEM];
 
 	REQUIRE_PEER();
-	ASSERT_EQ(0, raw_open(&r, 8, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	ASSERT_EQ(0, push_item(h, 0, 0));
-	ASSERT_EQ(0, push_item(h, 0, 1));
+	raw_open_with_items(_metadata, &r, &h, 8, 2);
 	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
 	pid = fork();
@@ -2787,35 +2659,15 @@ TEST(sigstopped_producer_times_kernel_consumers_out)
 	alarm(25);
 	ASSERT_EQ(0, read_within(rep[0], &ticket, sizeof(ticket), WAIT_MS));
 	EXPECT_EQ(2, ticket);
-	ASSERT_EQ(0, kill(pid, SIGSTOP));
-	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
-	ASSERT_TRUE(WIFSTOPPED(status));
+	sigstop_child(_metadata, pid);
 	ASSERT_EQ(0, push_item(h, 0, 2));
 	ASSERT_EQ(0, push_item(h, 0, 3));
-	{
-		struct lfq_test_job j = job_params(r.fd, LFQ_TEST_CONSUME, 2, 2,
-						   4, 2);
-
-		j.timeout_ms = 500;
-		j.deadline_ms = 20000;
-		start = now_ms();
-		job = job_start(&j);
-	}
-	ASSERT_LE(0, job);
-	ASSERT_EQ(0, job_wait(job, &res));
-	took = now_ms() - start;
-	LOG_RESULT("kernel consumers", res);
-	TH_LOG("the job ended after %lld ms (timeout 500 ms)", took);
-	EXPECT_EQ(-ETIMEDOUT, res.error);
+	j = job_params(r.fd, LFQ_TEST_CONSUME, 2, 2, 4, 2);
+	expect_job_times_out(_metadata, &j, "kernel consumers", &res);
 	EXPECT_EQ(2, res.moved);
 	EXPECT_EQ(0, res.ring_errors);
-	EXPECT_LE(500, took);
-	EXPECT_GT(500 + 3000, took);
 	EXPECT_EQ(2, r.hdr->tail);		/* no ticket it could not use */
-	ASSERT_EQ(0, kill(pid, SIGCONT));
-	ASSERT_EQ(1, write(go[1], "c", 1));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, status);
+	sigcont_child(_metadata, pid, go[1]);
 	alarm(0);
 	EXPECT_TRUE(pop_is(h, 1, 0));
 	EXPECT_TRUE(pop_is(h, 0, 2));
@@ -2834,20 +2686,16 @@ TEST(sigstopped_producer_times_kernel_consumers_out)
 TEST(sigstopped_consumer_times_kernel_producers_out)
 {
 	struct lfq_test_result res;
-	int go[2], rep[2], status, job;
+	int go[2], rep[2], job;
 	struct lfq_test_job j;
 	struct lfq_ring *h;
-	long long start, took;
 	struct lfq_test_item it;
 	unsigned char held[ITEM];
 	struct raw r;
 	pid_t pid;
 
 	REQUIRE_PEER();
-	ASSERT_EQ(0, raw_open(&r, 2, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	ASSERT_EQ(0, push_item(h, 0, 0));
-	ASSERT_EQ(0, push_item(h, 0, 1));
+	raw_open_with_items(_metadata, &r, &h, 2, 2);
 	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
 	pid = fork();
@@ -2870,29 +2718,14 @@ TEST(sigstopped_consumer_times_kernel_producers_out)
 	ASSERT_EQ(0, read_within(rep[0], held, ITEM, WAIT_MS));
 	it = lfq_test_item_get(held);
 	EXPECT_EQ(0, it.seq);
-	ASSERT_EQ(0, kill(pid, SIGSTOP));
-	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
-	ASSERT_TRUE(WIFSTOPPED(status));
+	sigstop_child(_metadata, pid);
 	EXPECT_TRUE(pop_is(h, 0, 1));
 	EXPECT_TRUE(lfq_turn_empty(h));		/* empty, and yet full */
 	j = job_params(r.fd, LFQ_TEST_PRODUCE, 1, 1, 3, 1);
-	j.timeout_ms = 500;
-	j.deadline_ms = 20000;
-	start = now_ms();
-	job = job_start(&j);
-	ASSERT_LE(0, job);
-	ASSERT_EQ(0, job_wait(job, &res));
-	took = now_ms() - start;
-	LOG_RESULT("kernel producer", res);
-	EXPECT_EQ(-ETIMEDOUT, res.error);
+	expect_job_times_out(_metadata, &j, "kernel producer", &res);
 	EXPECT_EQ(0, res.moved);
-	EXPECT_LE(500, took);
-	EXPECT_GT(500 + 3000, took);
 	EXPECT_EQ(2, r.hdr->head);		/* no ticket taken */
-	ASSERT_EQ(0, kill(pid, SIGCONT));
-	ASSERT_EQ(1, write(go[1], "c", 1));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, status);
+	sigcont_child(_metadata, pid, go[1]);
 	j.timeout_ms = WAIT_MS;
 	job = job_start(&j);
 	ASSERT_LE(0, job);
@@ -2909,14 +2742,6 @@ TEST(sigstopped_consumer_times_kernel_producers_out)
 }
 
 /* ---- a ring scribbled on ----------------------------------------------------- */
-
-static unsigned long long xorshift(unsigned long long *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
 
 /* Garbage over a turn ring's header words, slot turns and claim records. */
 static void turn_scribble(unsigned char *region, const struct lfq_info *info,
@@ -3276,22 +3101,17 @@ static int hold_repair(const char *file)
 	struct lfq_ring *h;
 	struct raw r;
 	__u32 rec;
-	int j, out;
+	__u64 t;
+	int j;
 
 	if (raw_open(&r, 2, ITEM) || lfq_ring_attach(&h, r.fd) ||
 	    push_item(h, 0, 0) || push_item(h, 0, 1))
 		return 1;
-	j = raw_join(r.fd, &rec);
+	j = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
 	if (j < 0)
 		return 1;
-	raw_claim(&r, rec, LFQ_CLAIM_PUSH, take_head(&r));
 	close(j);
-	out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0)
-		return 1;
-	close(out);
-	for (;;)
-		pause();
+	return hold_until_killed(file);
 }
 
 /*
