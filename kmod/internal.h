@@ -53,8 +53,8 @@ struct lfq_ring {
 	struct mutex claim_lock;	/* recs */
 	struct delayed_work repair;
 	unsigned long repair_delay;	/* jiffies, doubles while waiting */
-	unsigned int repair_tries;	/* passes without progress */
-	bool repair_parked;		/* gave up until kicked */
+	unsigned int repair_tries;	/* passes without progress; parked
+					 * at LFQ_REPAIR_TRIES until kicked */
 };
 
 /* Passes of the repair without progress before it parks: about 5 min. */
@@ -119,7 +119,7 @@ void lfq_ring_kick_repair(struct lfq_ring *ring);
 /* A participant sleeps or wakes on the ring: restart a parked repair. */
 static inline void lfq_ring_touch_repair(struct lfq_ring *ring)
 {
-	if (unlikely(READ_ONCE(ring->repair_parked))) {
+	if (unlikely(READ_ONCE(ring->repair_tries) >= LFQ_REPAIR_TRIES)) {
 		mutex_lock(&ring->claim_lock);
 		lfq_ring_kick_repair(ring);
 		mutex_unlock(&ring->claim_lock);

@@ -252,14 +252,15 @@ static void lfq_repair_work(struct work_struct *work)
 			done = true;
 		}
 	}
+	/* read locklessly by lfq_ring_touch_repair(): parked at the limit */
 	if (done)
-		ring->repair_tries = 0;
-	if (again && ++ring->repair_tries < LFQ_REPAIR_TRIES) {
+		WRITE_ONCE(ring->repair_tries, 0);
+	if (again)
+		WRITE_ONCE(ring->repair_tries, ring->repair_tries + 1);
+	if (again && ring->repair_tries < LFQ_REPAIR_TRIES) {
 		ring->repair_delay = min_t(unsigned long, ring->repair_delay * 2, HZ);
 		schedule_delayed_work(&ring->repair, ring->repair_delay);
 	}
-	WRITE_ONCE(ring->repair_parked, again &&
-		   ring->repair_tries >= LFQ_REPAIR_TRIES);
 	mutex_unlock(&ring->claim_lock);
 }
 
@@ -267,9 +268,8 @@ static void lfq_repair_work(struct work_struct *work)
 void lfq_ring_kick_repair(struct lfq_ring *ring)
 {
 	lockdep_assert_held(&ring->claim_lock);
-	ring->repair_tries = 0;
+	WRITE_ONCE(ring->repair_tries, 0);
 	ring->repair_delay = 1;
-	WRITE_ONCE(ring->repair_parked, false);
 	mod_delayed_work(system_wq, &ring->repair, 0);
 }
 

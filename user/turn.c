@@ -448,60 +448,57 @@ int lfq_turn_pop_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref)
 	return 0;
 }
 
-int lfq_turn_try_push(struct lfq_ring *ring, const void *elem)
+/* The copying forms: take a ticket with reserve, copy, publish or release. */
+typedef int (*turn_reserve_fn)(struct lfq_ring *ring, struct lfq_turn_ref *ref);
+
+static int turn_push_copy(struct lfq_ring *ring, const void *elem,
+			  turn_reserve_fn reserve)
 {
 	struct lfq_turn_ref ref;
 	int ret = turn_check_take(ring, elem);
 
 	if (!ret)
-		ret = turn_try_push_claim(ring, &ref);
+		ret = reserve(ring, &ref);
 	if (ret)
 		return ret;
 	memcpy(ref.elem, elem, ring->elem_size);
 	turn_push_done(ring, &ref);
 	return 0;
+}
+
+static int turn_pop_copy(struct lfq_ring *ring, void *elem,
+			 turn_reserve_fn reserve)
+{
+	struct lfq_turn_ref ref;
+	int ret = turn_check_take(ring, elem);
+
+	if (!ret)
+		ret = reserve(ring, &ref);
+	if (ret)
+		return ret;
+	memcpy(elem, ref.elem, ring->elem_size);
+	turn_pop_done(ring, &ref);
+	return 0;
+}
+
+int lfq_turn_try_push(struct lfq_ring *ring, const void *elem)
+{
+	return turn_push_copy(ring, elem, turn_try_push_claim);
 }
 
 int lfq_turn_push(struct lfq_ring *ring, const void *elem)
 {
-	struct lfq_turn_ref ref;
-	int ret = turn_check_take(ring, elem);
-
-	if (!ret)
-		ret = __turn_push_reserve(ring, &ref);
-	if (ret)
-		return ret;
-	memcpy(ref.elem, elem, ring->elem_size);
-	turn_push_done(ring, &ref);
-	return 0;
+	return turn_push_copy(ring, elem, __turn_push_reserve);
 }
 
 int lfq_turn_try_pop(struct lfq_ring *ring, void *elem)
 {
-	struct lfq_turn_ref ref;
-	int ret = turn_check_take(ring, elem);
-
-	if (!ret)
-		ret = turn_try_pop_claim(ring, &ref);
-	if (ret)
-		return ret;
-	memcpy(elem, ref.elem, ring->elem_size);
-	turn_pop_done(ring, &ref);
-	return 0;
+	return turn_pop_copy(ring, elem, turn_try_pop_claim);
 }
 
 int lfq_turn_pop(struct lfq_ring *ring, void *elem)
 {
-	struct lfq_turn_ref ref;
-	int ret = turn_check_take(ring, elem);
-
-	if (!ret)
-		ret = __turn_pop_reserve(ring, &ref);
-	if (ret)
-		return ret;
-	memcpy(elem, ref.elem, ring->elem_size);
-	turn_pop_done(ring, &ref);
-	return 0;
+	return turn_pop_copy(ring, elem, __turn_pop_reserve);
 }
 
 uint64_t lfq_turn_size(const struct lfq_ring *ring)
