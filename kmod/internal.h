@@ -7,6 +7,7 @@
 #define _LFQ_INTERNAL_H
 
 #include <linux/fs.h>
+#include <linux/irq_work.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
@@ -41,6 +42,7 @@ struct lfq_ring {
 	/* The object. */
 	struct lfq_desc *desc;		/* read-only for userspace */
 	wait_queue_head_t wq[LFQ_NR_WAIT];
+	struct irq_work nmi_wake;	/* wakes wq[] for a waker in NMI */
 	struct kref ref;
 	struct lfq_info info;		/* what LFQ_IOC_INFO returns */
 	struct page **pages;
@@ -70,6 +72,7 @@ enum {
 struct lfq_rec {
 	u64 pos;			/* DEAD: the ticket, copied at release */
 	u32 claim;			/* DEAD: LFQ_CLAIM_PUSH or LFQ_CLAIM_POP */
+	u32 slots;			/* DEAD: lfq_claim.slots, copied too */
 	u32 state;			/* LFQ_REC_* */
 };
 
@@ -108,6 +111,7 @@ typedef int (*lfq_try_fn)(struct lfq_ring *ring, void *arg);
 int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 	       void *arg, long timeout);
 void lfq_wake(struct lfq_ring *ring, unsigned int dir);
+void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir);
 int lfq_ring_corrupt(struct lfq_ring *ring);
 void lfq_ring_count(struct lfq_ring *ring, u64 *counter);
 __poll_t lfq_ring_poll_mask(struct lfq_ring *ring);
@@ -132,7 +136,11 @@ __poll_t lfq_vyukov_poll(struct lfq_ring *ring);
 void lfq_vyukov_show(struct seq_file *m, struct lfq_ring *ring);
 __poll_t lfq_turn_poll(struct lfq_ring *ring);
 void lfq_turn_show(struct seq_file *m, struct lfq_ring *ring);
-int lfq_turn_repair(struct lfq_ring *ring, u32 claim, u64 pos);
+int lfq_turn_repair(struct lfq_ring *ring, unsigned int id);
+void lfq_mpsc_init(struct lfq_ring *ring);
+__poll_t lfq_mpsc_poll(struct lfq_ring *ring);
+void lfq_mpsc_show(struct seq_file *m, struct lfq_ring *ring);
+int lfq_mpsc_repair(struct lfq_ring *ring, unsigned int id);
 
 /* The ring fd (dev.c). */
 extern const struct file_operations lfq_ring_fops;

@@ -27,6 +27,33 @@ struct lfq_turn_ref {
 	u64 ticket;
 };
 
+/**
+ * struct lfq_mpsc_res - a record of an MPSC ring, reserved or taken
+ * @data:	its payload, @len contiguous bytes in the ring
+ * @len:	payload bytes
+ * @slots:	positions the record takes
+ * @pos:	its first position
+ *
+ * Hand it back unchanged to lfq_mpsc_commit() or lfq_mpsc_release().
+ */
+struct lfq_mpsc_res {
+	void *data;
+	u32 len;
+	u32 slots;
+	u64 pos;
+};
+
+/**
+ * struct lfq_mpsc_stats - records an MPSC ring lost to a full ring
+ * @dropped:	refused (LFQ_MPSC_DISCARD, and OVERWRITE when it could not
+ *		make room)
+ * @overwritten: freed unread to make room (LFQ_MPSC_OVERWRITE)
+ */
+struct lfq_mpsc_stats {
+	u64 dropped;
+	u64 overwritten;
+};
+
 struct lfq_ring *lfq_ring_create(const struct lfq_create *params);
 struct lfq_ring *lfq_ring_get_fd(int fd);
 struct lfq_ring *lfq_ring_get(struct lfq_ring *ring);
@@ -67,5 +94,23 @@ int lfq_turn_pop_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref);
 u64 lfq_turn_size(const struct lfq_ring *ring);
 bool lfq_turn_empty(const struct lfq_ring *ring);
 bool lfq_turn_full(const struct lfq_ring *ring);
+
+u32 lfq_mpsc_max_len(const struct lfq_ring *ring);
+int lfq_mpsc_try_reserve(struct lfq_ring *ring, u32 len,
+			 struct lfq_mpsc_res *res);
+int lfq_mpsc_reserve(struct lfq_ring *ring, u32 len, struct lfq_mpsc_res *res,
+		     long timeout);
+int lfq_mpsc_commit(struct lfq_ring *ring, const struct lfq_mpsc_res *res);
+int lfq_mpsc_try_push(struct lfq_ring *ring, const void *data, u32 len);
+int lfq_mpsc_push(struct lfq_ring *ring, const void *data, u32 len,
+		  long timeout);
+int lfq_mpsc_peek(struct lfq_ring *ring, struct lfq_mpsc_res *res);
+int lfq_mpsc_peek_burst(struct lfq_ring *ring, struct lfq_mpsc_res *res,
+			unsigned int n);
+int lfq_mpsc_release(struct lfq_ring *ring, const struct lfq_mpsc_res *res);
+int lfq_mpsc_try_pop(struct lfq_ring *ring, void *buf, size_t size);
+int lfq_mpsc_pop(struct lfq_ring *ring, void *buf, size_t size, long timeout);
+u64 lfq_mpsc_size(const struct lfq_ring *ring);
+void lfq_mpsc_stats(const struct lfq_ring *ring, struct lfq_mpsc_stats *stats);
 
 #endif /* _LFQ_H */

@@ -39,8 +39,11 @@ struct lfq_type {
 	void (*init)(struct lfq_ring *ring);	/* none: zeroed memory will do */
 	__poll_t (*poll)(struct lfq_ring *ring);
 	void (*show)(struct seq_file *m, struct lfq_ring *ring);
-	/* 0 repaired or nothing to do, -EAGAIN not yet, -EIO corrupt */
-	int (*repair)(struct lfq_ring *ring, u32 claim, u64 pos);
+	/*
+	 * Repair what the dead owner of claim record id held (recs[id]):
+	 * 0 repaired or nothing to do, -EAGAIN not yet, -EIO corrupt.
+	 */
+	int (*repair)(struct lfq_ring *ring, unsigned int id);
 };
 
 static const struct lfq_type lfq_types[] = {
@@ -70,6 +73,21 @@ static const struct lfq_type lfq_types[] = {
 		.poll		= lfq_turn_poll,
 		.show		= lfq_turn_show,
 		.repair		= lfq_turn_repair,
+	},
+	[LFQ_RING_MPSC] = {
+		.slot_hdr	= LFQ_MPSC_SLOT_HDR,
+		.slots_off	= LFQ_MPSC_SLOTS_OFF,
+		.wait_off	= {
+			[LFQ_NOT_EMPTY]	= offsetof(struct lfq_mpsc_hdr, not_empty),
+			[LFQ_NOT_FULL]	= offsetof(struct lfq_mpsc_hdr, not_full),
+		},
+		.nr_policies	= 3,
+		.nr_claims	= LFQ_CLAIMS,
+		.name		= "mpsc",
+		.init		= lfq_mpsc_init,
+		.poll		= lfq_mpsc_poll,
+		.show		= lfq_mpsc_show,
+		.repair		= lfq_mpsc_repair,
 	},
 };
 
@@ -103,7 +121,14 @@ static void __maybe_unused lfq_abi_pins(void)
 	BUILD_BUG_ON(offsetof(struct lfq_turn_hdr, not_empty) != 128);
 	BUILD_BUG_ON(offsetof(struct lfq_turn_hdr, not_full) != 192);
 	BUILD_BUG_ON(sizeof(struct lfq_turn_hdr) != LFQ_TURN_SLOTS_OFF);
+	BUILD_BUG_ON(offsetof(struct lfq_mpsc_hdr, tail) != 64);
+	BUILD_BUG_ON(offsetof(struct lfq_mpsc_hdr, not_empty) != 128);
+	BUILD_BUG_ON(offsetof(struct lfq_mpsc_hdr, not_full) != 192);
+	BUILD_BUG_ON(offsetof(struct lfq_mpsc_hdr, dropped) != 256);
+	BUILD_BUG_ON(sizeof(struct lfq_mpsc_hdr) != LFQ_MPSC_SLOTS_OFF);
+	BUILD_BUG_ON(sizeof(struct lfq_mpsc_rec) != LFQ_MPSC_SLOT_HDR);
 	BUILD_BUG_ON(sizeof(struct lfq_claim) != LFQ_CACHELINE);
+	BUILD_BUG_ON(offsetof(struct lfq_claim, slots) != 12);
 	BUILD_BUG_ON(sizeof(struct lfq_wait_req) != 16);
 	BUILD_BUG_ON(sizeof(atomic_t) != sizeof(u32));
 }
@@ -214,6 +239,7 @@ int lfq_ring_join(struct lfq_ring *ring)
 			continue;
 		ring->recs[i].state = LFQ_REC_LIVE;
 		WRITE_ONCE(ring->claims[i].pos, 0);
+		WRITE_ONCE(ring->claims[i].slots, 0);
 		WRITE_ONCE(ring->claims[i].state, LFQ_CLAIM_IDLE);
 		ret = i;
 		break;
@@ -245,7 +271,7 @@ static void lfq_repair_work(struct work_struct *work)
 
 		if (rec->state != LFQ_REC_DEAD)
 			continue;
-		if (t->repair(ring, rec->claim, rec->pos) == -EAGAIN) {
+		if (t->repair(ring, i) == -EAGAIN) {
 			again = true;
 		} else {
 			rec->state = LFQ_REC_FREE;
@@ -283,6 +309,7 @@ void lfq_ring_leave(struct lfq_ring *ring, unsigned int rec)
 	mutex_lock(&ring->claim_lock);
 	/* the owner is gone: these words no longer change, unless scribbled */
 	r->pos = READ_ONCE(c->pos);
+	r->slots = READ_ONCE(c->slots);
 	claim = READ_ONCE(c->state);
 	switch (claim) {
 	case LFQ_CLAIM_IDLE:
@@ -305,6 +332,16 @@ void lfq_ring_leave(struct lfq_ring *ring, unsigned int rec)
 		break;
 	}
 	mutex_unlock(&ring->claim_lock);
+}
+
+/* A waker in NMI cannot take the wait queues' locks: it queues this. */
+static void lfq_nmi_wake(struct irq_work *work)
+{
+	struct lfq_ring *ring = container_of(work, struct lfq_ring, nmi_wake);
+	unsigned int dir;
+
+	for (dir = 0; dir < LFQ_NR_WAIT; dir++)
+		wake_up_interruptible_all(&ring->wq[dir]);
 }
 
 /**
@@ -362,6 +399,7 @@ struct lfq_ring *lfq_ring_create(const struct lfq_create *params)
 	ring->claims = ring->hdr + info.claims_off;
 	mutex_init(&ring->claim_lock);
 	INIT_DELAYED_WORK(&ring->repair, lfq_repair_work);
+	init_irq_work(&ring->nmi_wake, lfq_nmi_wake);
 	for (dir = 0; dir < LFQ_NR_WAIT; dir++) {
 		ring->wait[dir] = ring->hdr + t->wait_off[dir];
 		init_waitqueue_head(&ring->wq[dir]);
@@ -376,8 +414,9 @@ static void lfq_ring_release(struct kref *ref)
 {
 	struct lfq_ring *ring = container_of(ref, struct lfq_ring, ref);
 
-	/* nobody is left to wait for a repair */
+	/* nobody is left to wait for a repair or a wake-up */
 	cancel_delayed_work_sync(&ring->repair);
+	irq_work_sync(&ring->nmi_wake);
 	vunmap(ring->area);
 	lfq_ring_free_pages(ring);
 	kfree(ring->recs);
@@ -589,9 +628,21 @@ void lfq_wake(struct lfq_ring *ring, unsigned int dir)
 {
 	/* W2: pairs with W1 in __lfq_wait(), kmod/ring.c and user/ring.c */
 	smp_mb();
+	lfq_wake_sleepers(ring, dir);
+}
+
+/*
+ * lfq_wake() for callers that issued W2 themselves. Safe in any context:
+ * in NMI the wait queues are woken from irq_work.
+ */
+void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir)
+{
 	if (likely(!READ_ONCE(ring->wait[dir]->waiters)))
 		return;
 	/* F: pairs with the acquire load of futex in user/ring.c */
 	atomic_inc((atomic_t *)&ring->wait[dir]->futex);
-	wake_up_interruptible_all(&ring->wq[dir]);
+	if (in_nmi())
+		irq_work_queue(&ring->nmi_wake);
+	else
+		wake_up_interruptible_all(&ring->wq[dir]);
 }

@@ -532,16 +532,18 @@ bool lfq_turn_full(const struct lfq_ring *ring)
 EXPORT_SYMBOL_NS_GPL(lfq_turn_full, LFQ);
 
 /*
- * Repair the ticket pos that a dead participant held (claim is
- * LFQ_CLAIM_PUSH or LFQ_CLAIM_POP): once its slot comes to its turn, do
+ * Repair the ticket that the dead owner of claim record id held
+ * (LFQ_CLAIM_PUSH or LFQ_CLAIM_POP): once its slot comes to its turn, do
  * what the participant would have done. A producer's slot becomes a
  * skipped item; a consumer's item is released unread. -EAGAIN while the
  * slot is not there yet, 0 when done or when the participant had
  * finished after all (the slot moved on), -EIO for a ticket that was
  * never handed out.
  */
-int lfq_turn_repair(struct lfq_ring *ring, u32 claim, u64 pos)
+int lfq_turn_repair(struct lfq_ring *ring, unsigned int id)
 {
+	u32 claim = ring->recs[id].claim;
+	u64 pos = ring->recs[id].pos;
 	struct lfq_turn_hdr *hdr = ring->hdr;
 	const __u64 *counter = claim == LFQ_CLAIM_POP ? &hdr->tail : &hdr->head;
 	struct turn_slot *slot = lfq_slot(ring, pos);

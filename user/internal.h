@@ -92,11 +92,14 @@ typedef int (*lfq_try_fn)(struct lfq_ring *ring, void *arg);
 int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 	       void *arg, int timeout_ms);
 void lfq_wake(struct lfq_ring *ring, unsigned int dir);
+void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir);
 int lfq_ring_corrupt(struct lfq_ring *ring);
 
 /* Per-type hooks for ring.c. */
 void lfq_vyukov_init(struct lfq_ring *ring);
 short lfq_vyukov_poll(struct lfq_ring *ring);
 short lfq_turn_poll(struct lfq_ring *ring);
+void lfq_mpsc_init(struct lfq_ring *ring);
+short lfq_mpsc_poll(struct lfq_ring *ring);
 
 #endif /* LFQ_USER_INTERNAL_H */

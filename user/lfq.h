@@ -56,7 +56,7 @@ void lfq_ring_destroy(struct lfq_ring *ring);
 
 /*
  * Participants of a /dev/lfq ring whose type has claim records
- * (LFQ_RING_TURN): lfq_ring_join() gives this handle a claim record and
+ * (LFQ_RING_TURN, LFQ_RING_MPSC): lfq_ring_join() gives this handle a claim record and
  * an fd of its own, so that if the process dies while it holds a ticket,
  * the module repairs the ticket and the others go on. A joined handle
  * is one participant: use it from one thread at a time (each thread can
@@ -137,6 +137,47 @@ int lfq_turn_pop_commit(struct lfq_ring *ring, const struct lfq_turn_ref *ref);
 uint64_t lfq_turn_size(const struct lfq_ring *ring);
 bool lfq_turn_empty(const struct lfq_ring *ring);
 bool lfq_turn_full(const struct lfq_ring *ring);
+
+/*
+ * MPSC log ring (user/mpsc_log.c): producers reserve a record of 1..
+ * lfq_mpsc_max_len() bytes, write it in place and commit it; one
+ * consumer reads records in place (peek, then release of the last one
+ * it wants freed) or copies them out (pop, returning the length). What
+ * a full ring does is its policy (struct lfq_create.policy): DISCARD
+ * fails and counts, BLOCK lets reserve/push wait, OVERWRITE drops the
+ * oldest records. A joined handle (lfq_ring_join()) holds one
+ * reservation, or one batch of taken records, at a time.
+ */
+struct lfq_mpsc_res {
+	void *data;		/* the payload, len contiguous bytes */
+	uint32_t len;		/* payload bytes */
+	uint32_t slots;		/* positions the record takes */
+	uint64_t pos;		/* its first position */
+};
+
+struct lfq_mpsc_stats {
+	uint64_t dropped;	/* records refused: the ring was full */
+	uint64_t overwritten;	/* records freed unread to make room */
+};
+
+uint32_t lfq_mpsc_max_len(const struct lfq_ring *ring);
+int lfq_mpsc_try_reserve(struct lfq_ring *ring, uint32_t len,
+			 struct lfq_mpsc_res *res);
+int lfq_mpsc_reserve(struct lfq_ring *ring, uint32_t len,
+		     struct lfq_mpsc_res *res, int timeout_ms);
+int lfq_mpsc_commit(struct lfq_ring *ring, const struct lfq_mpsc_res *res);
+int lfq_mpsc_try_push(struct lfq_ring *ring, const void *data, uint32_t len);
+int lfq_mpsc_push(struct lfq_ring *ring, const void *data, uint32_t len,
+		  int timeout_ms);
+int lfq_mpsc_peek(struct lfq_ring *ring, struct lfq_mpsc_res *res);
+int lfq_mpsc_peek_burst(struct lfq_ring *ring, struct lfq_mpsc_res *res,
+			unsigned int n);
+int lfq_mpsc_release(struct lfq_ring *ring, const struct lfq_mpsc_res *res);
+int lfq_mpsc_try_pop(struct lfq_ring *ring, void *buf, size_t size);
+int lfq_mpsc_pop(struct lfq_ring *ring, void *buf, size_t size,
+		 int timeout_ms);
+uint64_t lfq_mpsc_size(const struct lfq_ring *ring);
+int lfq_mpsc_stats(const struct lfq_ring *ring, struct lfq_mpsc_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -49,7 +49,17 @@ _Static_assert(offsetof(struct lfq_turn_hdr, not_full) == 192,
 	       "turn.not_full");
 _Static_assert(sizeof(struct lfq_turn_hdr) == LFQ_TURN_SLOTS_OFF,
 	       "turn slots follow the header");
+_Static_assert(offsetof(struct lfq_mpsc_hdr, tail) == 64, "mpsc.tail");
+_Static_assert(offsetof(struct lfq_mpsc_hdr, not_empty) == 128,
+	       "mpsc.not_empty");
+_Static_assert(offsetof(struct lfq_mpsc_hdr, not_full) == 192,
+	       "mpsc.not_full");
+_Static_assert(offsetof(struct lfq_mpsc_hdr, dropped) == 256, "mpsc.dropped");
+_Static_assert(sizeof(struct lfq_mpsc_hdr) == LFQ_MPSC_SLOTS_OFF,
+	       "mpsc slots follow the header");
+_Static_assert(sizeof(struct lfq_mpsc_rec) == LFQ_MPSC_SLOT_HDR, "mpsc rec");
 _Static_assert(sizeof(struct lfq_claim) == LFQ_CACHELINE, "lfq_claim");
+_Static_assert(offsetof(struct lfq_claim, slots) == 12, "claim.slots");
 _Static_assert(sizeof(struct lfq_wait_req) == 16, "lfq_wait_req");
 
 /* What differs between ring types, for layout and waiting. */
@@ -85,6 +95,18 @@ static const struct lfq_type lfq_types[] = {
 		.nr_policies	= 1,
 		.nr_claims	= LFQ_CLAIMS,
 		.poll		= lfq_turn_poll,
+	},
+	[LFQ_RING_MPSC] = {
+		.slot_hdr	= LFQ_MPSC_SLOT_HDR,
+		.slots_off	= LFQ_MPSC_SLOTS_OFF,
+		.wait_off	= {
+			[LFQ_NOT_EMPTY]	= offsetof(struct lfq_mpsc_hdr, not_empty),
+			[LFQ_NOT_FULL]	= offsetof(struct lfq_mpsc_hdr, not_full),
+		},
+		.nr_policies	= 3,
+		.nr_claims	= LFQ_CLAIMS,
+		.init		= lfq_mpsc_init,
+		.poll		= lfq_mpsc_poll,
 	},
 };
 
@@ -726,10 +748,16 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
  */
 void lfq_wake(struct lfq_ring *ring, unsigned int dir)
 {
-	struct lfq_wait *w = ring->wait[dir];
-
 	/* W2: pairs with W1 in __lfq_wait(), user/ring.c and kmod/ring.c */
 	smp_mb();
+	lfq_wake_sleepers(ring, dir);
+}
+
+/* lfq_wake() for callers that issued W2 themselves. */
+void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir)
+{
+	struct lfq_wait *w = ring->wait[dir];
+
 	if (likely(!READ_ONCE(w->waiters)))
 		return;
 	if (ring->mem == LFQ_MEM_DEV) {

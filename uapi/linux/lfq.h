@@ -60,6 +60,7 @@
 /* Ring types (struct lfq_create.type). */
 #define LFQ_RING_VYUKOV		1U	/* bounded MPMC, per-slot sequence */
 #define LFQ_RING_TURN		2U	/* bounded MPMC, tickets and per-slot turn */
+#define LFQ_RING_MPSC		3U	/* MPSC log ring: records, reserve/commit */
 
 /* Creation flags (struct lfq_create.flags): none defined yet. */
 #define LFQ_F_ALL		0U
@@ -79,7 +80,8 @@
  * @flags:	(in) LFQ_F_*; must be zero today
  * @capacity:	(in) slots, a power of two, 2..LFQ_CAPACITY_MAX
  * @elem_size:	(in) bytes per element, 1..LFQ_ELEM_MAX
- * @policy:	(in) ring-specific policy; 0 for every type so far
+ * @policy:	(in) ring-specific policy: LFQ_MPSC_* for LFQ_RING_MPSC,
+ *		0 for the other types
  * @__pad:	must be zero
  * @__resv:	must be zero
  */
@@ -233,7 +235,8 @@ struct lfq_turn_hdr {
  * struct lfq_claim - a participant's claim record, on its own cache line
  * @pos:	the ticket held, for LFQ_CLAIM_PUSH and LFQ_CLAIM_POP
  * @state:	LFQ_CLAIM_*
- * @__pad:	zero
+ * @slots:	LFQ_RING_MPSC: positions the reservation at @pos takes;
+ *		zero for the other types
  * @__resv:	zero
  *
  * In the spirit of robust futex lists: a participant that owns a record
@@ -256,7 +259,7 @@ struct lfq_turn_hdr {
 struct lfq_claim {
 	__u64 pos;
 	__u32 state;
-	__u32 __pad;
+	__u32 slots;
 	__u64 __resv[6];
 };
 
@@ -266,7 +269,74 @@ struct lfq_claim {
 #define LFQ_CLAIM_POP_PENDING	3U	/* about to take a consumer ticket */
 #define LFQ_CLAIM_POP		4U	/* holds consumer ticket pos */
 
-#define LFQ_CLAIMS		64U	/* claim records of a LFQ_RING_TURN ring */
+#define LFQ_CLAIMS		64U	/* claim records of TURN and MPSC rings */
+
+/* struct lfq_create.policy of LFQ_RING_MPSC: what a full ring does. */
+#define LFQ_MPSC_DISCARD	0U	/* refuse the new record, count it */
+#define LFQ_MPSC_BLOCK		1U	/* the producer waits for space */
+#define LFQ_MPSC_OVERWRITE	2U	/* drop the oldest records, count them */
+
+/**
+ * struct lfq_mpsc_hdr - head of the ring region of LFQ_RING_MPSC
+ * @head:	next position to reserve; producers move it by CAS
+ * @tail:	position of the oldest record not yet freed; moved by the
+ *		record's taker (the consumer, or an overwriting producer)
+ * @not_empty:	the consumer sleeping until a record is committed
+ * @not_full:	producers (LFQ_MPSC_BLOCK) sleeping until space is freed
+ * @dropped:	records refused because the ring was full
+ *		(LFQ_MPSC_DISCARD), counted by their producers
+ * @overwritten:records dropped unread to make room (LFQ_MPSC_OVERWRITE),
+ *		counted by the producers that dropped them
+ * @__pad_cnt:	zero
+ *
+ * Records follow at LFQ_MPSC_SLOTS_OFF. A record takes one or more
+ * consecutive positions; its first slot starts with struct lfq_mpsc_rec
+ * and the payload follows it, running on over the following slots
+ * (their headers included). A payload that would run past the last slot
+ * starts at slot 0 instead, so that it is always contiguous: the record
+ * then also takes the positions up to the end of the lap.
+ */
+struct lfq_mpsc_hdr {
+	__u64 head;
+	__u64 __pad_head[7];
+	__u64 tail;
+	__u64 __pad_tail[7];
+	struct lfq_wait not_empty;
+	struct lfq_wait not_full;
+	__u64 dropped;
+	__u64 overwritten;
+	__u64 __pad_cnt[6];
+};
+
+/**
+ * struct lfq_mpsc_rec - header of a record, at the start of its first slot
+ * @seq:	the state of the record at position p (below)
+ * @len:	payload bytes; 0 for no payload (the consumer skips it)
+ * @slots:	positions the record takes, 1..capacity - 1
+ *
+ * seq of the slot of position p::
+ *
+ *   p                      free for p (the slot was freed a lap ago)
+ *   p + 1                  a committed record starts at p
+ *   LFQ_MPSC_TAKEN | id    the record at p is being read or dropped by
+ *                          the holder of claim record id
+ *                          (LFQ_MPSC_NOBODY: one without a record)
+ *   p + capacity           freed: free for p + capacity
+ *
+ * A record's payload starts right after this header when the whole
+ * record fits before the end of the lap ((p & (capacity - 1)) + slots
+ * <= capacity), and at slot 0 otherwise.
+ */
+struct lfq_mpsc_rec {
+	__u64 seq;
+	__u32 len;
+	__u32 slots;
+};
+
+#define LFQ_MPSC_SLOT_HDR	16U
+#define LFQ_MPSC_SLOTS_OFF	320U
+#define LFQ_MPSC_TAKEN		(1ULL << 63)
+#define LFQ_MPSC_NOBODY		0xffffU
 
 /**
  * struct lfq_wait_req - LFQ_IOC_WAIT argument: a futex on a ring fd

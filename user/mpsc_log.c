@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * MPSC log ring, userspace twin of kmod/mpsc_log.c: the same functions
+ * and labels, plus the claim record of a joined handle. Any
+ * number of producers reserve records, write them in place and commit
+ * them; one consumer reads them in place (peek/release) or copies them
+ * out (pop). Built for asynchronous logging: producers never wait on
+ * each other, and kernel producers may log from any context, NMI
+ * included.
+ *
+ * A record takes one or more consecutive positions (struct lfq_mpsc_rec
+ * in the uapi header): a header in its first slot, then a contiguous
+ * payload. The seq of the first slot says the record's state::
+ *
+ *   seq == pos                  free: nothing committed at pos yet
+ *   seq == pos + 1              committed
+ *   seq == LFQ_MPSC_TAKEN | id  taken by a reader (or an overwriting
+ *                               producer) that will free it
+ *   seq == pos + capacity       freed: free for the next lap
+ *
+ * Freeing a record resets the seq of every position it took, payload
+ * included, so that a stale payload can never look like a committed
+ * header.
+ *
+ * Producers reserve with a CAS on head whose capacity check
+ * (head + slots - tail <= capacity) is inside the loop: a full ring
+ * takes no position, so the consumer never waits on a hole. What a full
+ * ring does is the ring's policy: LFQ_MPSC_DISCARD refuses the record
+ * and counts it in hdr->dropped, LFQ_MPSC_BLOCK lets lfq_mpsc_reserve()
+ * sleep, LFQ_MPSC_OVERWRITE takes the oldest committed record itself,
+ * frees it unread and counts it in hdr->overwritten.
+ *
+ * Ordering (the same labels in user/mpsc_log.c, the model in
+ * selftests/model/mpsc.pml and Documentation/mpsc_log.rst)::
+ *
+ *   producer                            taker (consumer, overwriter)
+ *   (A) t = acquire(tail)               (T) t = acquire(tail)
+ *       CAS head (relaxed), if it fits  (C) seq = acquire(rec(t).seq)
+ *   write header and payload                ready if seq == t + 1
+ *   (B) release(rec.seq, pos + 1)           CAS seq -> TAKEN (relaxed)
+ *   (W2) smp_mb, load tail, waiters     read the payload (consumer)
+ *                                       reset the seq of each position
+ *                                       (D) release(tail, t + slots)
+ *
+ * Pairs::
+ *
+ *   (A) pairs with (D): a producer writes positions only after their
+ *       last reader has finished with them and reset their seq.
+ *   (B) pairs with (C): the payload is read only after it was written.
+ *   (T) pairs with (D): a taker sees the resets of the taker before it.
+ *   (R) in lfq_mpsc_repair() stands in for a dead producer's (B).
+ *   (W2) pairs with (W1) in __lfq_wait() and the poll path: a commit
+ *       wakes the consumer only if the consumer has caught up with it
+ *       (tail == pos), so wake-ups are self-paced and none is lost.
+ *   (S) in lfq_span() orders size()'s loads, as for the other rings.
+ *
+ * A reservation's header (len, slots) and payload are plain stores
+ * ordered by (B); the resets of seq are ordered by (D).
+ *
+ * Progress: a producer that stalls between reserve and commit stalls
+ * the consumer at its record (the ring has no holes to skip). A joined
+ * handle (lfq_ring_join()) writes its claim record around every
+ * reservation and every take, so that the module repairs what it held
+ * if it dies: its reservation becomes a record without payload, the
+ * records it took are freed. Its takes are tagged with its record's
+ * index (LFQ_MPSC_TAKEN | id), so that the module knows which are its.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+
+#include "internal.h"
+
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+
+struct mpsc_push_op {
+	const void *src;
+	u32 len;
+};
+
+struct mpsc_pop_op {
+	void *dst;
+	size_t size;
+};
+
+/* The owner tag of our takes: our claim record's index, if joined. */
+static u32 mpsc_me(const struct lfq_ring *ring)
+{
+	const struct lfq_claim *claims;
+
+	if (!ring->claim)
+		return LFQ_MPSC_NOBODY;
+	claims = (const struct lfq_claim *)((const u8 *)ring->hdr +
+					    ring->info.claims_off);
+	return (u32)(ring->claim - claims);
+}
+
+/*
+ * Tell the module what this participant holds (struct lfq_claim), as
+ * user/turn.c does: it reads the record only after we are gone, so
+ * program order is all it needs, and barrier() keeps the compiler from
+ * moving the record's stores across the ring's. A reservation's pos and
+ * slots are written while the state says PUSH_PENDING; a take's pos is
+ * written before the CAS that tags the record, and the tag says whether
+ * the take happened.
+ */
+static void mpsc_claim(struct lfq_ring *ring, u32 state)
+{
+	struct lfq_claim *c = ring->claim;
+
+	if (!c)
+		return;
+	barrier();
+	WRITE_ONCE(c->state, state);
+	barrier();
+}
+
+static void mpsc_hold(struct lfq_ring *ring, u32 state, u64 pos, u32 slots)
+{
+	struct lfq_claim *c = ring->claim;
+
+	if (!c)
+		return;
+	barrier();
+	WRITE_ONCE(c->pos, pos);
+	WRITE_ONCE(c->slots, slots);
+	barrier();
+	WRITE_ONCE(c->state, state);
+	barrier();
+}
+
+/* Count in one of the shared header's counters. */
+static void mpsc_count(__u64 *counter)
+{
+	fetch_add_relaxed(counter, 1);
+}
+
+static struct lfq_mpsc_rec *mpsc_rec(const struct lfq_ring *ring, u64 pos)
+{
+	return lfq_slot(ring, pos);
+}
+
+/* The longest payload: a record of half the ring fits at any position. */
+static u32 mpsc_max_len(const struct lfq_ring *ring)
+{
+	u64 max = (u64)(ring->capacity / 2) * ring->stride - LFQ_MPSC_SLOT_HDR;
+
+	return max < INT_MAX ? (u32)max : INT_MAX;
+}
+
+/*
+ * Positions a record of len bytes takes at pos: its header and payload,
+ * or, if that would run past the end of the lap, the rest of the lap
+ * and a payload from slot 0.
+ */
+static u32 mpsc_slots(const struct lfq_ring *ring, u64 pos, u32 len)
+{
+	u64 off = pos & ring->mask;
+	u64 n;
+
+	if (likely(len <= ring->stride - LFQ_MPSC_SLOT_HDR))
+		return 1;
+	n = DIV_ROUND_UP((u64)len + LFQ_MPSC_SLOT_HDR, ring->stride);
+	if (off + n <= ring->capacity)
+		return (u32)n;
+	return (u32)(ring->capacity - off + DIV_ROUND_UP(len, ring->stride));
+}
+
+static bool mpsc_wraps(const struct lfq_ring *ring, u64 pos, u32 slots)
+{
+	return (pos & ring->mask) + slots > ring->capacity;
+}
+
+static void *mpsc_payload(const struct lfq_ring *ring, u64 pos, u32 slots)
+{
+	if (mpsc_wraps(ring, pos, slots))
+		return ring->slots;
+	return (u8 *)mpsc_rec(ring, pos) + LFQ_MPSC_SLOT_HDR;
+}
+
+/* Whether a header read from the shared ring describes a record we can read. */
+static bool mpsc_fits(const struct lfq_ring *ring, u64 pos, u32 len, u32 slots)
+{
+	u64 room;
+
+	if (!slots || slots >= ring->capacity)
+		return false;
+	if (mpsc_wraps(ring, pos, slots))
+		room = ((pos & ring->mask) + slots - ring->capacity) *
+		       (u64)ring->stride;
+	else
+		room = (u64)slots * ring->stride - LFQ_MPSC_SLOT_HDR;
+	return len <= room;
+}
+
+/* Wake the consumer if it has caught up with the record just committed at pos. */
+static void mpsc_wake_consumer(struct lfq_ring *ring, u64 pos)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+
+	/* W2: pairs with W1 in __lfq_wait() and lfq_ring_wait_begin() */
+	smp_mb();
+	if (READ_ONCE(hdr->tail) == pos)
+		lfq_wake_sleepers(ring, LFQ_NOT_EMPTY);
+}
+
+/*
+ * Free the positions from..to-1, taken by us: reset their seq for the
+ * next lap, then move tail past them.
+ */
+static void mpsc_free(struct lfq_ring *ring, u64 from, u64 to)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+	u64 pos;
+
+	for (pos = from; pos != to; pos++)
+		WRITE_ONCE(mpsc_rec(ring, pos)->seq, pos + ring->capacity);
+	/* D: pairs with A in __mpsc_reserve() and T in __mpsc_peek() */
+	smp_store_release(&hdr->tail, to);
+	if (ring->info.policy == LFQ_MPSC_BLOCK)
+		lfq_wake(ring, LFQ_NOT_FULL);
+}
+
+/*
+ * LFQ_MPSC_OVERWRITE: take the oldest record, at tail t, and free it
+ * unread, under our claim record: a reservation is PUSH_PENDING. -EAGAIN if it cannot be taken now: not committed yet (its
+ * producer is writing it), or taken by the consumer.
+ */
+static int mpsc_drop(struct lfq_ring *ring, u64 t)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+	struct lfq_mpsc_rec *rec = mpsc_rec(ring, t);
+	u64 seq;
+	u32 slots;
+
+	/* C: pairs with B in mpsc_commit() and R in lfq_mpsc_repair() */
+	seq = smp_load_acquire(&rec->seq);
+	if (seq != t + 1)
+		return -EAGAIN;
+	slots = READ_ONCE(rec->slots);
+	if (!mpsc_fits(ring, t, READ_ONCE(rec->len), slots))
+		return lfq_ring_corrupt(ring);
+	/* for the while we hold it, our claim says we may: PUSH_PENDING after */
+	mpsc_hold(ring, LFQ_CLAIM_POP, t, 0);
+	if (!try_cmpxchg_relaxed(&rec->seq, &seq, LFQ_MPSC_TAKEN | mpsc_me(ring))) {
+		mpsc_claim(ring, LFQ_CLAIM_PUSH_PENDING);
+		return -EAGAIN;
+	}
+	mpsc_free(ring, t, t + slots);
+	mpsc_count(&hdr->overwritten);
+	mpsc_claim(ring, LFQ_CLAIM_PUSH_PENDING);
+	return 0;
+}
+
+/*
+ * Reserve the positions of a record of len bytes at head, if they fit
+ * behind tail, and write its header. A full ring takes no position; an
+ * LFQ_MPSC_OVERWRITE ring drops its oldest record and tries again.
+ */
+static int __mpsc_reserve(struct lfq_ring *ring, u32 len,
+			  struct lfq_mpsc_res *res)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+	struct lfq_mpsc_rec *rec;
+	unsigned int retries;
+	u64 pos, tail;
+	s64 used;
+	u32 slots;
+	int ret;
+
+	/* no barrier: head only hands out positions, (B) publishes them */
+	pos = READ_ONCE(hdr->head);
+	for (retries = 0; retries < LFQ_TRY_RETRIES; retries++) {
+		slots = mpsc_slots(ring, pos, len);
+		/* A: pairs with D in mpsc_free() */
+		tail = smp_load_acquire(&hdr->tail);
+		used = (s64)(pos - tail);
+		if (unlikely(used < 0)) {
+			/* pos went stale while tail moved on */
+			pos = READ_ONCE(hdr->head);
+			continue;
+		}
+		if (unlikely(used > ring->capacity))
+			return lfq_ring_corrupt(ring);
+		if (used + slots > ring->capacity) {
+			if (ring->info.policy != LFQ_MPSC_OVERWRITE)
+				return -ENOSPC;
+			ret = mpsc_drop(ring, tail);
+			if (ret == -EIO)
+				return ret;
+			pos = READ_ONCE(hdr->head);
+			continue;
+		}
+		/* on failure pos is the current head: retry from there */
+		if (try_cmpxchg_relaxed(&hdr->head, &pos, pos + slots))
+			goto reserved;
+	}
+	return -EBUSY;
+
+reserved:
+	rec = mpsc_rec(ring, pos);
+	rec->len = len;
+	rec->slots = slots;
+	res->data = mpsc_payload(ring, pos, slots);
+	res->len = len;
+	res->slots = slots;
+	res->pos = pos;
+	return 0;
+}
+
+/* A reservation under the claim record: PENDING around the CAS on head. */
+static int mpsc_reserve_claim(struct lfq_ring *ring, u32 len,
+			      struct lfq_mpsc_res *res)
+{
+	int ret;
+
+	mpsc_claim(ring, LFQ_CLAIM_PUSH_PENDING);
+	ret = __mpsc_reserve(ring, len, res);
+	if (ret) {
+		mpsc_claim(ring, LFQ_CLAIM_IDLE);
+		return ret;
+	}
+	mpsc_hold(ring, LFQ_CLAIM_PUSH, res->pos, res->slots);
+	return 0;
+}
+
+/* A try: -ENOSPC when full, counted as a drop unless the ring blocks. */
+static int mpsc_try_reserve(struct lfq_ring *ring, u32 len,
+			    struct lfq_mpsc_res *res)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+	int ret = mpsc_reserve_claim(ring, len, res);
+
+	if (ret == -EBUSY)
+		ret = -ENOSPC;
+	if (ret == -ENOSPC && ring->info.policy != LFQ_MPSC_BLOCK)
+		mpsc_count(&hdr->dropped);
+	return ret;
+}
+
+/*
+ * Publish a reservation: its seq goes from pos to pos + 1, if the ring
+ * handed it out (below head, as reserved) and it waits for its commit.
+ * -EINVAL otherwise.
+ */
+static int mpsc_commit(struct lfq_ring *ring, const struct lfq_mpsc_res *res)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+	struct lfq_mpsc_rec *rec = mpsc_rec(ring, res->pos);
+	u64 seq = res->pos;
+
+	if (!mpsc_fits(ring, res->pos, res->len, res->slots) ||
+	    res->data != mpsc_payload(ring, res->pos, res->slots) ||
+	    READ_ONCE(rec->slots) != res->slots ||
+	    (s64)(READ_ONCE(hdr->head) - (res->pos + res->slots)) < 0)
+		return -EINVAL;
+	/*
+	 * B: pairs with C in __mpsc_peek() and mpsc_drop(). A CAS, so that
+	 * of two racing commits of one reservation only one publishes.
+	 */
+	if (!try_cmpxchg_release(&rec->seq, &seq, res->pos + 1))
+		return -EINVAL;
+	mpsc_wake_consumer(ring, res->pos);
+	return 0;
+}
+
+/*
+ * Take up to n committed records from tail for reading, into res[]:
+ * their count, or -EAGAIN if none is committed at tail, -EBUSY if an
+ * overwriting producer holds it, -EMSGSIZE if its payload is longer
+ * than size (it stays in the ring), -EIO. Skip records met before the
+ * first taken record are freed on the way; one after it ends the batch.
+ */
+static int __mpsc_peek(struct lfq_ring *ring, struct lfq_mpsc_res *res,
+		       unsigned int n, size_t size)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+	struct lfq_mpsc_rec *rec;
+	unsigned int got = 0, retries;
+	u64 pos, prev, seq;
+	u32 len, slots;
+
+	/* T: pairs with D in mpsc_free(): the resets of the last taker */
+	pos = smp_load_acquire(&hdr->tail);
+	for (retries = 0; got < n && retries < LFQ_TRY_RETRIES; retries++) {
+		rec = mpsc_rec(ring, pos);
+		/* C: pairs with B in mpsc_commit() and R in lfq_mpsc_repair() */
+		seq = smp_load_acquire(&rec->seq);
+		if (seq != pos + 1) {
+			if (got)
+				break;
+			if (seq == pos)
+				return -EAGAIN;
+			if (seq & LFQ_MPSC_TAKEN)
+				return -EBUSY;
+			/* an overwriter freed it under us? */
+			prev = pos;
+			pos = smp_load_acquire(&hdr->tail);	/* T */
+			if (pos != prev)
+				continue;
+			return lfq_ring_corrupt(ring);
+		}
+		len = READ_ONCE(rec->len);
+		slots = READ_ONCE(rec->slots);
+		if (got && (!len || len > size ||
+			    !mpsc_fits(ring, pos, len, slots)))
+			break;
+		if (!mpsc_fits(ring, pos, len, slots))
+			return lfq_ring_corrupt(ring);
+		if (len > size)
+			return -EMSGSIZE;
+		if (!got)
+			mpsc_hold(ring, LFQ_CLAIM_POP, pos, 0);
+		if (!try_cmpxchg_relaxed(&rec->seq, &seq,
+					 LFQ_MPSC_TAKEN | mpsc_me(ring))) {
+			/* an overwriter took it: start again from tail */
+			if (got)
+				break;
+			pos = smp_load_acquire(&hdr->tail);	/* T */
+			continue;
+		}
+		if (!len) {
+			mpsc_free(ring, pos, pos + slots);
+			pos += slots;
+			continue;
+		}
+		res[got].data = mpsc_payload(ring, pos, slots);
+		res[got].len = len;
+		res[got].slots = slots;
+		res[got].pos = pos;
+		got++;
+		pos += slots;
+	}
+	return got ? (int)got : -EBUSY;
+}
+
+/*
+ * Free the records taken up to and including res: res must be one we
+ * hold, named as the ring handed it out.
+ */
+static int mpsc_release(struct lfq_ring *ring, const struct lfq_mpsc_res *res)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+	struct lfq_mpsc_rec *rec = mpsc_rec(ring, res->pos);
+	u64 tail = READ_ONCE(hdr->tail);
+	u64 end = res->pos + res->slots;
+
+	if (READ_ONCE(rec->seq) != (LFQ_MPSC_TAKEN | mpsc_me(ring)) ||
+	    READ_ONCE(rec->slots) != res->slots ||
+	    res->data != mpsc_payload(ring, res->pos, res->slots) ||
+	    (s64)(res->pos - tail) < 0 ||
+	    (s64)(end - tail) > ring->capacity)
+		return -EINVAL;
+	mpsc_free(ring, tail, end);
+	return 0;
+}
+
+/* Commit under the claim record: only the reservation it names. */
+static int mpsc_commit_claim(struct lfq_ring *ring,
+			     const struct lfq_mpsc_res *res)
+{
+	int ret;
+
+	if (ring->claim && (READ_ONCE(ring->claim->state) != LFQ_CLAIM_PUSH ||
+			    READ_ONCE(ring->claim->pos) != res->pos))
+		return -EINVAL;
+	ret = mpsc_commit(ring, res);
+	if (!ret)
+		mpsc_claim(ring, LFQ_CLAIM_IDLE);
+	return ret;
+}
+
+/* Takes under the claim record: POP while we hold records. */
+static int mpsc_peek_claim(struct lfq_ring *ring, struct lfq_mpsc_res *res,
+			   unsigned int n, size_t size)
+{
+	int ret = __mpsc_peek(ring, res, n, size);
+
+	if (ret <= 0)
+		mpsc_claim(ring, LFQ_CLAIM_IDLE);
+	return ret;
+}
+
+/* What is left taken after a release starts at the end of res, if any. */
+static int mpsc_release_claim(struct lfq_ring *ring,
+			      const struct lfq_mpsc_res *res)
+{
+	u64 end = res->pos + res->slots;
+	int ret = mpsc_release(ring, res);
+
+	if (ret || !ring->claim)
+		return ret;
+	if (READ_ONCE(mpsc_rec(ring, end)->seq) == (LFQ_MPSC_TAKEN | mpsc_me(ring)))
+		mpsc_hold(ring, LFQ_CLAIM_POP, end, 0);
+	else
+		mpsc_claim(ring, LFQ_CLAIM_IDLE);
+	return 0;
+}
+
+static int mpsc_push_op(struct lfq_ring *ring, void *arg)
+{
+	struct mpsc_push_op *op = arg;
+	struct lfq_mpsc_res res;
+	int ret = mpsc_reserve_claim(ring, op->len, &res);
+
+	if (ret)
+		return ret;
+	memcpy(res.data, op->src, op->len);
+	return mpsc_commit_claim(ring, &res);
+}
+
+static int mpsc_reserve_op(struct lfq_ring *ring, void *arg)
+{
+	struct lfq_mpsc_res *res = arg;
+
+	return mpsc_reserve_claim(ring, res->len, res);
+}
+
+static int mpsc_pop_op(struct lfq_ring *ring, void *arg)
+{
+	struct mpsc_pop_op *op = arg;
+	struct lfq_mpsc_res res;
+	int ret = mpsc_peek_claim(ring, &res, 1, op->size);
+
+	if (ret < 0)
+		return ret;
+	memcpy(op->dst, res.data, res.len);
+	mpsc_release_claim(ring, &res);
+	return (int)res.len;
+}
+
+static int mpsc_check(const struct lfq_ring *ring, const void *p)
+{
+	if (!ring || ring->info.type != LFQ_RING_MPSC || !p)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * A joined handle has one claim record, so it holds one reservation, or
+ * one batch of taken records, at a time: -EBUSY while its record names
+ * one.
+ */
+static int mpsc_check_take(const struct lfq_ring *ring, const void *p)
+{
+	int ret = mpsc_check(ring, p);
+
+	if (!ret && ring->claim &&
+	    READ_ONCE(ring->claim->state) != LFQ_CLAIM_IDLE)
+		return -EBUSY;
+	return ret;
+}
+
+static int mpsc_check_len(const struct lfq_ring *ring, const void *p,
+			  u32 len)
+{
+	int ret = mpsc_check_take(ring, p);
+
+	if (ret)
+		return ret;
+	if (!len)
+		return -EINVAL;
+	return len > mpsc_max_len(ring) ? -E2BIG : 0;
+}
+
+uint32_t lfq_mpsc_max_len(const struct lfq_ring *ring)
+{
+	if (!ring || ring->info.type != LFQ_RING_MPSC)
+		return 0;
+	return mpsc_max_len(ring);
+}
+
+int lfq_mpsc_try_reserve(struct lfq_ring *ring, uint32_t len,
+			 struct lfq_mpsc_res *res)
+{
+	int ret = mpsc_check_len(ring, res, len);
+
+	return ret ? ret : mpsc_try_reserve(ring, len, res);
+}
+
+int lfq_mpsc_reserve(struct lfq_ring *ring, uint32_t len,
+		     struct lfq_mpsc_res *res, int timeout_ms)
+{
+	int ret = mpsc_check_len(ring, res, len);
+
+	if (ret)
+		return ret;
+	if (ring->info.policy != LFQ_MPSC_BLOCK)
+		return mpsc_try_reserve(ring, len, res);
+	res->len = len;
+	return __lfq_wait(ring, LFQ_NOT_FULL, mpsc_reserve_op, res, timeout_ms);
+}
+
+int lfq_mpsc_commit(struct lfq_ring *ring, const struct lfq_mpsc_res *res)
+{
+	if (mpsc_check(ring, res))
+		return -EINVAL;
+	return mpsc_commit_claim(ring, res);
+}
+
+int lfq_mpsc_try_push(struct lfq_ring *ring, const void *data, uint32_t len)
+{
+	struct lfq_mpsc_res res;
+	int ret = mpsc_check_len(ring, data, len);
+
+	if (!ret)
+		ret = mpsc_try_reserve(ring, len, &res);
+	if (ret)
+		return ret;
+	memcpy(res.data, data, len);
+	return mpsc_commit_claim(ring, &res);
+}
+
+int lfq_mpsc_push(struct lfq_ring *ring, const void *data, uint32_t len,
+		  int timeout_ms)
+{
+	struct mpsc_push_op op = { .src = data, .len = len };
+	int ret = mpsc_check_len(ring, data, len);
+
+	if (ret)
+		return ret;
+	if (ring->info.policy != LFQ_MPSC_BLOCK)
+		return lfq_mpsc_try_push(ring, data, len);
+	return __lfq_wait(ring, LFQ_NOT_FULL, mpsc_push_op, &op, timeout_ms);
+}
+
+int lfq_mpsc_peek_burst(struct lfq_ring *ring, struct lfq_mpsc_res *res,
+			unsigned int n)
+{
+	int ret = mpsc_check_take(ring, res);
+
+	if (ret)
+		return ret;
+	if (!n)
+		return -EINVAL;
+	return mpsc_peek_claim(ring, res, n, UINT32_MAX);
+}
+
+int lfq_mpsc_peek(struct lfq_ring *ring, struct lfq_mpsc_res *res)
+{
+	int ret = lfq_mpsc_peek_burst(ring, res, 1);
+
+	return ret < 0 ? ret : 0;
+}
+
+int lfq_mpsc_release(struct lfq_ring *ring, const struct lfq_mpsc_res *res)
+{
+	if (mpsc_check(ring, res))
+		return -EINVAL;
+	return mpsc_release_claim(ring, res);
+}
+
+int lfq_mpsc_try_pop(struct lfq_ring *ring, void *buf, size_t size)
+{
+	struct mpsc_pop_op op = { .dst = buf, .size = size };
+	int ret = mpsc_check_take(ring, buf);
+
+	return ret ? ret : mpsc_pop_op(ring, &op);
+}
+
+int lfq_mpsc_pop(struct lfq_ring *ring, void *buf, size_t size,
+		 int timeout_ms)
+{
+	struct mpsc_pop_op op = { .dst = buf, .size = size };
+	int ret = mpsc_check_take(ring, buf);
+
+	if (ret)
+		return ret;
+	return __lfq_wait(ring, LFQ_NOT_EMPTY, mpsc_pop_op, &op, timeout_ms);
+}
+
+uint64_t lfq_mpsc_size(const struct lfq_ring *ring)
+{
+	const struct lfq_mpsc_hdr *hdr = ring->hdr;
+
+	return lfq_span(ring, &hdr->head, &hdr->tail);
+}
+
+int lfq_mpsc_stats(const struct lfq_ring *ring, struct lfq_mpsc_stats *stats)
+{
+	const struct lfq_mpsc_hdr *hdr;
+
+	if (mpsc_check(ring, stats))
+		return -EINVAL;
+	hdr = ring->hdr;
+	stats->dropped = READ_ONCE(hdr->dropped);
+	stats->overwritten = READ_ONCE(hdr->overwritten);
+	return 0;
+}
+
+/* Slot p starts free for position p. */
+void lfq_mpsc_init(struct lfq_ring *ring)
+{
+	u64 pos;
+
+	for (pos = 0; pos < ring->capacity; pos++)
+		mpsc_rec(ring, pos)->seq = pos;
+}
+
+/*
+ * Readable when a record is committed at tail, writable when a slot is
+ * free. A hint without barriers.
+ */
+short lfq_mpsc_poll(struct lfq_ring *ring)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+	short mask = 0;
+	u64 pos = READ_ONCE(hdr->tail);
+
+	if (READ_ONCE(mpsc_rec(ring, pos)->seq) == pos + 1)
+		mask |= POLLIN;
+	if (lfq_span(ring, &hdr->head, &hdr->tail) < ring->capacity)
+		mask |= POLLOUT;
+	return mask;
+}
