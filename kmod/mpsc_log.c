@@ -178,20 +178,22 @@ static int mpsc_drop(struct lfq_ring *ring, u64 t)
 {
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
 	struct lfq_mpsc_rec *rec = mpsc_rec(ring, t);
+	u32 len, slots;
 	u64 seq;
-	u32 slots;
 
 	/* C: pairs with B in mpsc_commit() and R in lfq_mpsc_repair() */
 	seq = smp_load_acquire(&rec->seq);
 	if (seq != t + 1)
 		return -EAGAIN;
+	len = READ_ONCE(rec->len);
 	slots = READ_ONCE(rec->slots);
-	if (!mpsc_fits(ring, t, READ_ONCE(rec->len), slots))
+	if (!mpsc_fits(ring, t, len, slots))
 		return lfq_ring_corrupt(ring);
 	if (!try_cmpxchg_relaxed(&rec->seq, &seq, LFQ_MPSC_TAKEN | MPSC_ME))
 		return -EAGAIN;
 	mpsc_free(ring, t, t + slots);
-	lfq_ring_count(ring, &hdr->overwritten);
+	if (len)
+		lfq_ring_count(ring, &hdr->overwritten);
 	return 0;
 }
 

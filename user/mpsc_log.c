@@ -223,31 +223,36 @@ static void mpsc_free(struct lfq_ring *ring, u64 from, u64 to)
 
 /*
  * LFQ_MPSC_OVERWRITE: take the oldest record, at tail t, and free it
- * unread, under our claim record: a reservation is PUSH_PENDING. -EAGAIN if it cannot be taken now: not committed yet (its
+ * unread. -EAGAIN if it cannot be taken now: not committed yet (its
  * producer is writing it), or taken by the consumer.
  */
 static int mpsc_drop(struct lfq_ring *ring, u64 t)
 {
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
 	struct lfq_mpsc_rec *rec = mpsc_rec(ring, t);
+	u32 len, slots;
 	u64 seq;
-	u32 slots;
 
 	/* C: pairs with B in mpsc_commit() and R in lfq_mpsc_repair() */
 	seq = smp_load_acquire(&rec->seq);
 	if (seq != t + 1)
 		return -EAGAIN;
+	len = READ_ONCE(rec->len);
 	slots = READ_ONCE(rec->slots);
-	if (!mpsc_fits(ring, t, READ_ONCE(rec->len), slots))
+	if (!mpsc_fits(ring, t, len, slots))
 		return lfq_ring_corrupt(ring);
-	/* for the while we hold it, our claim says we may: PUSH_PENDING after */
+	/*
+	 * Our claim record is PUSH_PENDING (a reservation under way): it
+	 * names the record we may take, and goes back once it is freed.
+	 */
 	mpsc_hold(ring, LFQ_CLAIM_POP, t, 0);
 	if (!try_cmpxchg_relaxed(&rec->seq, &seq, LFQ_MPSC_TAKEN | mpsc_me(ring))) {
 		mpsc_claim(ring, LFQ_CLAIM_PUSH_PENDING);
 		return -EAGAIN;
 	}
 	mpsc_free(ring, t, t + slots);
-	mpsc_count(&hdr->overwritten);
+	if (len)
+		mpsc_count(&hdr->overwritten);
 	mpsc_claim(ring, LFQ_CLAIM_PUSH_PENDING);
 	return 0;
 }
