@@ -619,9 +619,25 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 }
 
 /*
- * Wake the sleepers of wait[dir] after making progress in that direction:
- * kernel waiters, user waiters in LFQ_IOC_WAIT (whose word we bump first)
- * and in poll() on the ring fd.
+ * Wake the sleepers of wait[dir]: kernel waiters, user waiters in
+ * LFQ_IOC_WAIT (whose word we bump first) and in poll() on the ring fd.
+ * The caller has issued W2. Safe in any context: in NMI the wait queues
+ * are woken from irq_work.
+ */
+static void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir)
+{
+	if (likely(!READ_ONCE(ring->wait[dir]->waiters)))
+		return;
+	/* F: pairs with the acquire load of futex in user/ring.c */
+	atomic_inc((atomic_t *)&ring->wait[dir]->futex);
+	if (in_nmi())
+		irq_work_queue(&ring->nmi_wake);
+	else
+		wake_up_interruptible_all(&ring->wq[dir]);
+}
+
+/*
+ * Wake the sleepers of wait[dir] after making progress in that direction.
  * Costs one full barrier and one load when nobody sleeps.
  */
 void lfq_wake(struct lfq_ring *ring, unsigned int dir)
@@ -632,17 +648,16 @@ void lfq_wake(struct lfq_ring *ring, unsigned int dir)
 }
 
 /*
- * lfq_wake() for callers that issued W2 themselves. Safe in any context:
- * in NMI the wait queues are woken from irq_work.
+ * lfq_wake() for a ring whose sleepers of wait[dir] all wait at one
+ * position, *at: wake them only if that is pos, the position the caller
+ * just made ready. Wake-ups are then self-paced: one per sleep, not one
+ * per item.
  */
-void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir)
+void lfq_wake_at(struct lfq_ring *ring, unsigned int dir, const __u64 *at,
+		 u64 pos)
 {
-	if (likely(!READ_ONCE(ring->wait[dir]->waiters)))
-		return;
-	/* F: pairs with the acquire load of futex in user/ring.c */
-	atomic_inc((atomic_t *)&ring->wait[dir]->futex);
-	if (in_nmi())
-		irq_work_queue(&ring->nmi_wake);
-	else
-		wake_up_interruptible_all(&ring->wq[dir]);
+	/* W2: pairs with W1 in __lfq_wait(), kmod/ring.c and user/ring.c */
+	smp_mb();
+	if (READ_ONCE(*at) == pos)
+		lfq_wake_sleepers(ring, dir);
 }

@@ -92,7 +92,8 @@ typedef int (*lfq_try_fn)(struct lfq_ring *ring, void *arg);
 int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 	       void *arg, int timeout_ms);
 void lfq_wake(struct lfq_ring *ring, unsigned int dir);
-void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir);
+void lfq_wake_at(struct lfq_ring *ring, unsigned int dir, const __u64 *at,
+		 u64 pos);
 int lfq_ring_corrupt(struct lfq_ring *ring);
 
 /* Per-type hooks for ring.c. */

@@ -193,28 +193,31 @@ static bool mpsc_fits(const struct lfq_ring *ring, u64 pos, u32 len, u32 slots)
 	return len <= room;
 }
 
-/* Wake the consumer if it has caught up with the record just committed at pos. */
+/* Wake the consumer if it waits at the record just committed at pos. */
 static void mpsc_wake_consumer(struct lfq_ring *ring, u64 pos)
 {
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
 
-	/* W2: pairs with W1 in __lfq_wait() and lfq_ring_wait_begin() */
-	smp_mb();
-	if (READ_ONCE(hdr->tail) == pos)
-		lfq_wake_sleepers(ring, LFQ_NOT_EMPTY);
+	/* W2, in lfq_wake_at(): pairs with W1 in __lfq_wait() and the poll path */
+	lfq_wake_at(ring, LFQ_NOT_EMPTY, &hdr->tail, pos);
 }
 
 /*
  * Free the positions from..to-1, taken by us: reset their seq for the
- * next lap, then move tail past them.
+ * next lap, and their slots, so that a commit naming a position inside
+ * a later reservation finds no record there, then move tail past them.
  */
 static void mpsc_free(struct lfq_ring *ring, u64 from, u64 to)
 {
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
+	struct lfq_mpsc_rec *rec;
 	u64 pos;
 
-	for (pos = from; pos != to; pos++)
-		WRITE_ONCE(mpsc_rec(ring, pos)->seq, pos + ring->capacity);
+	for (pos = from; pos != to; pos++) {
+		rec = mpsc_rec(ring, pos);
+		WRITE_ONCE(rec->seq, pos + ring->capacity);
+		WRITE_ONCE(rec->slots, 0);
+	}
 	/* D: pairs with A in __mpsc_reserve() and T in __mpsc_peek() */
 	smp_store_release(&hdr->tail, to);
 	if (ring->info.policy == LFQ_MPSC_BLOCK)
@@ -268,7 +271,7 @@ static int __mpsc_reserve(struct lfq_ring *ring, u32 len,
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
 	struct lfq_mpsc_rec *rec;
 	unsigned int retries;
-	u64 pos, tail;
+	u64 pos, prev, tail;
 	s64 used;
 	u32 slots;
 	int ret;
@@ -281,8 +284,11 @@ static int __mpsc_reserve(struct lfq_ring *ring, u32 len,
 		tail = smp_load_acquire(&hdr->tail);
 		used = (s64)(pos - tail);
 		if (unlikely(used < 0)) {
-			/* pos went stale while tail moved on */
+			/* pos went stale while tail moved on, or tail passed head */
+			prev = pos;
 			pos = READ_ONCE(hdr->head);
+			if (pos == prev)
+				return lfq_ring_corrupt(ring);
 			continue;
 		}
 		if (unlikely(used > ring->capacity))
@@ -441,20 +447,34 @@ static int __mpsc_peek(struct lfq_ring *ring, struct lfq_mpsc_res *res,
 
 /*
  * Free the records taken up to and including res: res must be one we
- * hold, named as the ring handed it out.
+ * hold, named as the ring handed it out. Walk our records from tail to
+ * it, so that a position inside one of them (whose payload may look like
+ * anything) is not taken for a record.
  */
 static int mpsc_release(struct lfq_ring *ring, const struct lfq_mpsc_res *res)
 {
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
-	struct lfq_mpsc_rec *rec = mpsc_rec(ring, res->pos);
 	u64 tail = READ_ONCE(hdr->tail);
 	u64 end = res->pos + res->slots;
+	struct lfq_mpsc_rec *rec;
+	u64 pos = tail;
+	u32 slots;
 
-	if (READ_ONCE(rec->seq) != (LFQ_MPSC_TAKEN | mpsc_me(ring)) ||
-	    READ_ONCE(rec->slots) != res->slots ||
-	    res->data != mpsc_payload(ring, res->pos, res->slots) ||
-	    (s64)(res->pos - tail) < 0 ||
-	    (s64)(end - tail) > ring->capacity)
+	if ((s64)(res->pos - tail) < 0 || (s64)(end - tail) > ring->capacity ||
+	    res->data != mpsc_payload(ring, res->pos, res->slots))
+		return -EINVAL;
+	for (;;) {
+		rec = mpsc_rec(ring, pos);
+		slots = READ_ONCE(rec->slots);
+		if (READ_ONCE(rec->seq) != (LFQ_MPSC_TAKEN | mpsc_me(ring)) || !slots)
+			return -EINVAL;
+		if (pos == res->pos)
+			break;
+		pos += slots;
+		if ((s64)(res->pos - pos) < 0)
+			return -EINVAL;
+	}
+	if (slots != res->slots)
 		return -EINVAL;
 	mpsc_free(ring, tail, end);
 	return 0;

@@ -743,18 +743,10 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 }
 
 /*
- * Wake the sleepers of wait[dir] after making progress in that direction.
- * Costs one full barrier and one load when nobody sleeps: no syscall.
+ * Wake the sleepers of wait[dir]: futex, or LFQ_IOC_WAIT and poll() on
+ * /dev/lfq rings. The caller has issued W2.
  */
-void lfq_wake(struct lfq_ring *ring, unsigned int dir)
-{
-	/* W2: pairs with W1 in __lfq_wait(), user/ring.c and kmod/ring.c */
-	smp_mb();
-	lfq_wake_sleepers(ring, dir);
-}
-
-/* lfq_wake() for callers that issued W2 themselves. */
-void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir)
+static void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir)
 {
 	struct lfq_wait *w = ring->wait[dir];
 
@@ -768,6 +760,32 @@ void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir)
 	/* F: pairs with the acquire load of futex in __lfq_wait() */
 	atomic_add_u32(&w->futex, 1);
 	futex(&w->futex, FUTEX_WAKE | ring->futex_flags, INT_MAX, NULL);
+}
+
+/*
+ * Wake the sleepers of wait[dir] after making progress in that direction.
+ * Costs one full barrier and one load when nobody sleeps: no syscall.
+ */
+void lfq_wake(struct lfq_ring *ring, unsigned int dir)
+{
+	/* W2: pairs with W1 in __lfq_wait(), user/ring.c and kmod/ring.c */
+	smp_mb();
+	lfq_wake_sleepers(ring, dir);
+}
+
+/*
+ * lfq_wake() for a ring whose sleepers of wait[dir] all wait at one
+ * position, *at: wake them only if that is pos, the position the caller
+ * just made ready. Wake-ups are then self-paced: one per sleep, not one
+ * per item.
+ */
+void lfq_wake_at(struct lfq_ring *ring, unsigned int dir, const __u64 *at,
+		 u64 pos)
+{
+	/* W2: pairs with W1 in __lfq_wait(), user/ring.c and kmod/ring.c */
+	smp_mb();
+	if (READ_ONCE(*at) == pos)
+		lfq_wake_sleepers(ring, dir);
 }
 
 static int lfq_wait_dirs(short events)

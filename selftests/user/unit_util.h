@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * Helpers shared by the unit tests of liblfq's rings (vyukov_unit.c,
- * turn_unit.c): rings of the type under test on every backend, with
- * their shared words in reach; the checks that read the same for every
- * ring type (a memfd's descriptor page, wait_begin/wait_end, refused
- * parameters); the hand-off threads of the wake-up tests and the echo
- * between two processes on memfd rings.
+ * turn_unit.c, mpsc_unit.c): rings of the type under test on every
+ * backend, with their shared words in reach; the checks that read the
+ * same for every ring type (a memfd's descriptor page, wait_begin/
+ * wait_end, refused parameters); the hand-off threads of the wake-up
+ * tests and the echo between two processes on memfd rings.
  *
  * The including file defines _GNU_SOURCE and, for its ring type:
  *
- *   UNIT_TYPE		LFQ_RING_VYUKOV or LFQ_RING_TURN
+ *   UNIT_TYPE		LFQ_RING_VYUKOV, LFQ_RING_TURN or LFQ_RING_MPSC
  *   UNIT_HDR		the ring region's header, struct lfq_<type>_hdr
  *   UNIT_PUSH(r, e)	the blocking push and pop, waiting as long as
  *   UNIT_POP(r, e)	it takes; 0 or a negative errno
@@ -91,22 +91,22 @@ struct test_ring {
 	size_t map_size;
 };
 
-static int test_ring_new(struct test_ring *t, int kind, uint32_t capacity,
-			 uint32_t elem_size)
+/* A ring of kind made with the creation parameters p (a policy, say). */
+static int test_ring_create(struct test_ring *t, int kind,
+			    const struct lfq_create *p)
 {
-	struct lfq_create p = ring_params(capacity, elem_size);
 	ssize_t size;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
 	switch (kind) {
 	case T_MEM:
-		size = lfq_ring_mem_size(&p);
+		size = lfq_ring_mem_size(p);
 		if (size < 0)
 			return (int)size;
 		if (posix_memalign(&t->mem, 4096, (size_t)size))
 			return -ENOMEM;
-		ret = lfq_ring_create_mem(&t->ring, &p, t->mem, (size_t)size);
+		ret = lfq_ring_create_mem(&t->ring, p, t->mem, (size_t)size);
 		if (ret) {
 			free(t->mem);
 			t->mem = NULL;
@@ -117,7 +117,7 @@ static int test_ring_new(struct test_ring *t, int kind, uint32_t capacity,
 		return 0;
 	case T_MEMFD:
 	case T_HEAP:
-		ret = lfq_ring_create(&t->ring, &p,
+		ret = lfq_ring_create(&t->ring, p,
 				      kind == T_HEAP ? LFQ_MEM_HEAP :
 						       LFQ_MEM_MEMFD);
 		if (ret)
@@ -136,6 +136,14 @@ static int test_ring_new(struct test_ring *t, int kind, uint32_t capacity,
 		return 0;
 	}
 	return -EINVAL;
+}
+
+static int test_ring_new(struct test_ring *t, int kind, uint32_t capacity,
+			 uint32_t elem_size)
+{
+	struct lfq_create p = ring_params(capacity, elem_size);
+
+	return test_ring_create(t, kind, &p);
 }
 
 static void test_ring_free(struct test_ring *t)
