@@ -776,6 +776,7 @@ static int mpsc_repair_take(struct lfq_ring *ring, u64 pos, unsigned int id)
 {
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
 	struct lfq_mpsc_rec *rec;
+	unsigned int lost = 0;
 	u64 end = pos;
 	u32 len, slots;
 
@@ -787,8 +788,7 @@ static int mpsc_repair_take(struct lfq_ring *ring, u64 pos, unsigned int id)
 		slots = READ_ONCE(rec->slots);
 		if (!mpsc_fits(ring, end, len, slots))
 			return lfq_ring_corrupt(ring);
-		if (len)
-			lfq_ring_count(ring, &ring->desc->dropped);
+		lost += !!len;
 		end += slots;
 	}
 	if (end == pos)
@@ -796,6 +796,8 @@ static int mpsc_repair_take(struct lfq_ring *ring, u64 pos, unsigned int id)
 	if (READ_ONCE(hdr->tail) != pos || (s64)(end - pos) > ring->capacity)
 		return lfq_ring_corrupt(ring);
 	mpsc_free(ring, pos, end);
+	while (lost--)
+		lfq_ring_count(ring, &ring->desc->dropped);
 	return 0;
 }
 

@@ -6,8 +6,18 @@
  *   user -> kernel     this process pushes, lfq_test.ko kthreads pop
  *   kernel -> user     lfq_test.ko kthreads push, this process pops
  *   process <-> process  a child pushes, this process pops, same ring fd
- *   killed producer    (turn) a child is killed holding a ticket; the
- *                      module repairs it and a second child carries on
+ *   killed producer    (turn, MPSC) a child is killed holding a ticket
+ *                      (a reservation); the module repairs it and a
+ *                      second child carries on
+ *   kernel log         (MPSC) lfq_test.ko logs from kthreads, a timer
+ *                      (softirq), an hrtimer (hardirq) and NMIs into one
+ *                      DISCARD ring that this process drains with epoll;
+ *                      records refused while the ring is full are counted
+ *                      in the ring's dropped counter (the job logs them
+ *                      again, so every record still arrives)
+ *   overwrite          (MPSC) a process logs into an OVERWRITE ring that
+ *                      nobody drains; exactly the newest records survive,
+ *                      the others are counted as overwritten
  *
  * Every item is checked on arrival (well formed, per-producer order, no
  * duplicate, no loss); a path that loses or garbles anything says FAILED
@@ -40,9 +50,12 @@
 struct demo_ring {
 	const char *name;
 	__u32 type;
+	__u32 policy;
 	int (*push)(struct lfq_ring *ring, const void *elem);
 	int (*pop)(struct lfq_ring *ring, void *elem);
 	int (*try_pop)(struct lfq_ring *ring, void *elem);
+	/* reserve one more slot and keep it (killed producer) */
+	int (*hold)(struct lfq_ring *ring);
 };
 
 static int vyukov_push(struct lfq_ring *ring, const void *elem)
@@ -87,9 +100,51 @@ static int turn_pop(struct lfq_ring *ring, void *elem)
 	return ret;
 }
 
+static int turn_hold(struct lfq_ring *ring)
+{
+	struct lfq_turn_ref ref;
+
+	return lfq_turn_push_reserve(ring, &ref);
+}
+
+static int mpsc_push(struct lfq_ring *ring, const void *elem)
+{
+	return lfq_mpsc_push(ring, elem, ELEM_SIZE, TIMEOUT_MS);
+}
+
+static int mpsc_try_pop(struct lfq_ring *ring, void *elem)
+{
+	int ret = lfq_mpsc_try_pop(ring, elem, ELEM_SIZE);
+
+	if (ret < 0)
+		return ret;
+	return ret == ELEM_SIZE ? 0 : -EPROTO;
+}
+
+static int mpsc_pop(struct lfq_ring *ring, void *elem)
+{
+	int ret;
+
+	while ((ret = mpsc_try_pop(ring, elem)) == -EAGAIN)
+		if ((ret = wait_ring(ring, POLLIN)))
+			break;
+	return ret;
+}
+
+static int mpsc_hold(struct lfq_ring *ring)
+{
+	struct lfq_mpsc_res res;
+
+	return lfq_mpsc_try_reserve(ring, ELEM_SIZE, &res);
+}
+
 static const struct demo_ring rings[] = {
-	{ "Vyukov", LFQ_RING_VYUKOV, vyukov_push, vyukov_pop, lfq_vyukov_try_pop },
-	{ "turn", LFQ_RING_TURN, turn_push, turn_pop, lfq_turn_try_pop },
+	{ "Vyukov", LFQ_RING_VYUKOV, 0, vyukov_push, vyukov_pop,
+	  lfq_vyukov_try_pop, NULL },
+	{ "turn", LFQ_RING_TURN, 0, turn_push, turn_pop, lfq_turn_try_pop,
+	  turn_hold },
+	{ "MPSC", LFQ_RING_MPSC, LFQ_MPSC_BLOCK, mpsc_push, mpsc_pop,
+	  mpsc_try_pop, mpsc_hold },
 };
 
 static double now(void)
@@ -106,6 +161,7 @@ static int create_ring(const struct demo_ring *dr, struct lfq_ring **ring)
 		.type = dr->type,
 		.capacity = CAPACITY,
 		.elem_size = ELEM_SIZE,
+		.policy = dr->policy,
 	};
 
 	return lfq_ring_create(ring, &p, LFQ_MEM_DEV);
@@ -151,7 +207,21 @@ static int produce(const struct demo_ring *dr, struct lfq_ring *ring,
 	return 0;
 }
 
-/* Start kernel threads of lfq_test.ko on our ring fd. */
+/* Start a job of lfq_test.ko on our ring fd. */
+static int start(const struct lfq_test_job *job)
+{
+	int dev = open("/dev/lfq_test", O_RDWR | O_CLOEXEC), fd;
+
+	if (dev < 0)
+		return -errno;
+	fd = ioctl(dev, LFQ_TEST_IOC_START, job);
+	if (fd < 0)
+		fd = -errno;
+	close(dev);
+	return fd;
+}
+
+/* Start one kernel thread of lfq_test.ko on our ring fd. */
 static int start_job(struct lfq_ring *ring, unsigned int role,
 		     unsigned long long n)
 {
@@ -160,24 +230,20 @@ static int start_job(struct lfq_ring *ring, unsigned int role,
 		.burst = 1, .items = n, .producers = role == LFQ_TEST_CONSUME,
 		.timeout_ms = 10000,
 	};
-	int dev = open("/dev/lfq_test", O_RDWR | O_CLOEXEC), fd;
 
-	if (dev < 0)
-		return -errno;
-	fd = ioctl(dev, LFQ_TEST_IOC_START, &job);
-	if (fd < 0)
-		fd = -errno;
-	close(dev);
-	return fd;
+	return start(&job);
 }
 
-/* What the kernel threads of a job saw: NULL if all is well. */
-static const char *job_verdict(int job, unsigned long long n)
+/* What the kernel side of a job saw: NULL if all is well. */
+static const char *job_result(int job, unsigned long long n,
+			      struct lfq_test_result *rp)
 {
 	struct lfq_test_result r;
 	int ret = ioctl(job, LFQ_TEST_IOC_RESULT, &r);
 
 	close(job);
+	if (rp)
+		*rp = r;
 	if (ret)
 		return "no result from the kernel job";
 	if (r.error)
@@ -188,6 +254,11 @@ static const char *job_verdict(int job, unsigned long long n)
 	return NULL;
 }
 
+static const char *job_verdict(int job, unsigned long long n)
+{
+	return job_result(job, n, NULL);
+}
+
 static int report(const struct demo_ring *dr, const char *path,
 		  unsigned long long items, double secs, const char *problem)
 {
@@ -195,9 +266,9 @@ static int report(const struct demo_ring *dr, const char *path,
 
 	snprintf(name, sizeof(name), "%s: %s", dr->name, path);
 	if (problem)
-		printf("%-32s FAILED: %s\n", name, problem);
+		printf("%-36s FAILED: %s\n", name, problem);
 	else
-		printf("%-32s %9llu items  %10.0f items/s  verified\n", name,
+		printf("%-36s %9llu items  %10.0f items/s  verified\n", name,
 		       items, secs > 0 ? items / secs : 0.0);
 	return problem ? 1 : 0;
 }
@@ -262,19 +333,18 @@ static pid_t spawn_producer(const struct demo_ring *dr, struct lfq_ring *ring,
 			    unsigned int id, unsigned long long n, int fd)
 {
 	pid_t pid = fork();
-	struct lfq_turn_ref ref;
 	struct lfq_ring *child;
 	int ret;
 
 	if (pid)
 		return pid;
 	ret = lfq_ring_attach(&child, lfq_ring_fd(ring));
-	if (!ret && dr->type == LFQ_RING_TURN)
+	if (!ret && dr->hold)
 		ret = lfq_ring_join(child);
 	if (ret || produce(dr, child, id, n))
 		_exit(1);
 	if (fd >= 0) {
-		if (lfq_turn_push_reserve(child, &ref) || write(fd, "x", 1) != 1)
+		if (dr->hold(child) || write(fd, "x", 1) != 1)
 			_exit(1);
 		pause();
 	}
@@ -349,11 +419,125 @@ static int killed_producer(const struct demo_ring *dr, unsigned long long n)
 	}
 	if (!problem && (lfq_ring_repairs(ring, &rep) || rep.skipped != 1 ||
 			 rep.dropped || rep.unresolved))
-		problem = "the repair counters do not say one ticket skipped";
+		problem = "the repair counters do not say one slot skipped";
 	close(pipefd[0]);
 	close(pipefd[1]);
 	lfq_ring_destroy(ring);
 	return report(dr, "killed producer, repaired", n, now() - t0, problem);
+}
+
+/*
+ * lfq_test.ko logs n records from each of its kthreads and from a timer,
+ * an hrtimer and NMIs into one DISCARD ring of ours, which we drain
+ * through epoll: every record must arrive once, in order per producer.
+ */
+#define LOG_THREADS	2
+#define LOG_SOURCES	(LOG_THREADS + 3)
+
+static int kernel_log(unsigned long long n)
+{
+	static const struct demo_ring dr = {
+		.name = "MPSC", .type = LFQ_RING_MPSC,
+		.policy = LFQ_MPSC_DISCARD,
+	};
+	unsigned long long next[LOG_SOURCES] = { 0 }, got = 0;
+	unsigned char elem[ELEM_SIZE];
+	const char *problem = NULL;
+	struct lfq_mpsc_stats stats;
+	struct lfq_test_result r;
+	struct lfq_ring *ring;
+	struct lfq_test_item it;
+	const char *verdict;
+	int job, ret;
+	double t0;
+
+	ret = create_ring(&dr, &ring);
+	if (ret)
+		return report(&dr, "kernel log, 4 contexts", 0, 0, strerror(-ret));
+	t0 = now();
+	job = start(&(struct lfq_test_job){
+		.ring_fd = lfq_ring_fd(ring), .role = LFQ_TEST_PRODUCE,
+		.threads = LOG_THREADS, .burst = 1, .items = n,
+		.flags = LFQ_TEST_F_IRQ, .timeout_ms = 10000,
+	});
+	if (job < 0) {
+		lfq_ring_destroy(ring);
+		return report(&dr, "kernel log, 4 contexts", 0, 0, strerror(-job));
+	}
+	while (!problem && got < n * LOG_SOURCES) {
+		ret = mpsc_pop(ring, elem);
+		if (ret) {
+			problem = "timed out waiting for a record";
+			break;
+		}
+		it = lfq_test_item_get(elem);
+		if (it.producer >= LOG_SOURCES ||
+		    lfq_test_item_bad(elem, ELEM_SIZE, LOG_SOURCES))
+			problem = "malformed record";
+		else if (it.seq != next[it.producer]++)
+			problem = "record lost, duplicated or out of order";
+		got++;
+	}
+	verdict = job_result(job, n * LOG_SOURCES, &r);
+	problem = problem ? problem : verdict;
+	lfq_mpsc_stats(ring, &stats);
+	lfq_ring_destroy(ring);
+	ret = report(&dr, "kernel log, 4 contexts", got, now() - t0, problem);
+	if (!problem)
+		printf("%36s task %llu, softirq %llu, hardirq %llu, NMI %llu;"
+		       " %llu refused when full (counted, logged again)\n", "",
+		       (unsigned long long)r.ctx_moved[LFQ_TEST_CTX_TASK],
+		       (unsigned long long)r.ctx_moved[LFQ_TEST_CTX_SOFTIRQ],
+		       (unsigned long long)r.ctx_moved[LFQ_TEST_CTX_HARDIRQ],
+		       (unsigned long long)r.ctx_moved[LFQ_TEST_CTX_NMI],
+		       (unsigned long long)stats.dropped);
+	return ret;
+}
+
+/*
+ * An OVERWRITE ring nobody drains while n records go in: the newest
+ * CAPACITY survive, in order, and the rest are counted as overwritten.
+ */
+static int overwrite(unsigned long long n)
+{
+	static const struct demo_ring dr = {
+		.name = "MPSC", .type = LFQ_RING_MPSC,
+		.policy = LFQ_MPSC_OVERWRITE,
+	};
+	unsigned char elem[ELEM_SIZE];
+	const char *problem = NULL;
+	struct lfq_mpsc_stats stats;
+	struct lfq_ring *ring;
+	unsigned long long i;
+	int ret;
+	double t0;
+
+	ret = create_ring(&dr, &ring);
+	if (ret)
+		return report(&dr, "overwrite keeps the newest", 0, 0,
+			      strerror(-ret));
+	t0 = now();
+	for (i = 0; !problem && i < n; i++) {
+		lfq_test_item_make(elem, ELEM_SIZE, 0, i);
+		if (lfq_mpsc_try_push(ring, elem, ELEM_SIZE))
+			problem = "a push into the full ring failed";
+	}
+	for (i = n - CAPACITY; !problem && i < n; i++)
+		if (mpsc_try_pop(ring, elem) ||
+		    lfq_test_item_bad(elem, ELEM_SIZE, 1) ||
+		    lfq_test_item_get(elem).seq != i)
+			problem = "the newest records did not survive in order";
+	if (!problem && (mpsc_try_pop(ring, elem) != -EAGAIN ||
+			 lfq_mpsc_stats(ring, &stats) ||
+			 stats.overwritten != n - CAPACITY || stats.dropped))
+		problem = "more records, or counters that do not add up";
+	lfq_ring_destroy(ring);
+	ret = report(&dr, "overwrite keeps the newest", n, now() - t0,
+		     problem);
+	if (!problem)
+		printf("%36s %llu records overwritten, %u kept\n", "",
+		       n - CAPACITY, CAPACITY);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -368,8 +552,10 @@ int main(int argc, char **argv)
 		failed |= user_to_kernel(&rings[i], n);
 		failed |= kernel_to_user(&rings[i], n);
 		failed |= process_to_process(&rings[i], n);
-		if (rings[i].type == LFQ_RING_TURN)
+		if (rings[i].hold)
 			failed |= killed_producer(&rings[i], n);
 	}
+	failed |= kernel_log(n / 100);
+	failed |= overwrite(n);
 	return failed;
 }

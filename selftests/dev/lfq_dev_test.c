@@ -516,7 +516,7 @@ TEST(peer_rejects_bad_jobs)
 } while (0)
 	BAD(-EINVAL, __resv[0], 1);
 	BAD(-EINVAL, __resv[1], 1ULL << 63);
-	BAD(-EINVAL, flags, 4);
+	BAD(-EINVAL, flags, 8);
 	BAD(-EINVAL, flags, 1U << 31);
 	BAD(-EINVAL, role, 0);
 	BAD(-EINVAL, role, 3);

@@ -3,18 +3,23 @@
  * lfq_test.ko: the kernel peer of lfq.ko, written only against its exported
  * symbols (namespace LFQ), as another subsystem would be.
  *
- * At load it tests the in-kernel API of both rings (bad parameters, full
- * and empty rings, bursts, drain, timeouts, wake-ups between kernel
+ * At load it tests the in-kernel API of the three rings (bad parameters,
+ * full and empty rings, bursts, drain, timeouts, wake-ups between kernel
  * threads, -EINTR on kthread_stop() and on a signal; for the turn ring
  * also reserve and commit in place, forged and double commits, held
- * reservations, skipped and corrupt slots) and runs a kthread stress of
- * each ring (producers x consumers on small capacities, so that both
- * sides sleep and wake each other), prints KTAP, and fails the load with
- * -EINVAL if any check failed (kselftest_module.h, as lib/test_strscpy.c).
+ * reservations, skipped and corrupt slots; for the MPSC ring records of
+ * every length and wrapping ones, peek_burst and release, forged commits
+ * and releases, the three policies, records without payload, corrupt
+ * headers, a producer in hardirq) and runs a kthread stress of each ring
+ * (producers x consumers on small capacities, so that both sides sleep
+ * and wake each other; MPSC producers also in softirq, hardirq and NMI),
+ * prints KTAP, and fails the load with -EINVAL if any check failed
+ * (kselftest_module.h, as lib/test_strscpy.c).
  *
- * The turn tests reach a slot's turn word through a reservation: the ABI
- * (uapi/linux/lfq.h) puts it in the LFQ_TURN_SLOT_HDR bytes before the
- * element, and the slots LFQ_TURN_SLOTS_OFF bytes after the ring header.
+ * The turn and MPSC tests reach a slot's header through a reservation:
+ * the ABI (uapi/linux/lfq.h) puts it in the LFQ_TURN_SLOT_HDR or
+ * LFQ_MPSC_SLOT_HDR bytes before the element, and the slots
+ * LFQ_TURN_SLOTS_OFF or LFQ_MPSC_SLOTS_OFF bytes after the ring header.
  * That is the layout any user of the ring sees, not lfq.ko's internals.
  *
  * Its misc device /dev/lfq_test then lets userspace attach jobs of kernel
@@ -35,19 +40,26 @@
 #include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <asm/apic.h>
+#include <asm/irq_vectors.h>
+#include <asm/nmi.h>
 
 #include "kmod/lfq.h"
 #include "selftests/lfq_test_item.h"
@@ -66,6 +78,31 @@ MODULE_PARM_DESC(scale, "Multiply the load-time stress item counts (default 1)")
 
 struct job;
 
+/* The interrupt-context producers of an LFQ_TEST_F_IRQ job. */
+enum {
+	IRQ_TIMER,			/* timer_list: softirq */
+	IRQ_HRTIMER,			/* hrtimer: hardirq */
+	IRQ_NMI,			/* NMIs to our own CPU */
+	IRQ_NR,
+};
+
+/*
+ * The timer_list fires every jiffy and pushes up to IRQ_TIMER_BATCH
+ * items, the hrtimer fires every IRQ_HRTIMER_PERIOD and pushes one.
+ */
+#define IRQ_TIMER_BATCH		16
+#define IRQ_HRTIMER_PERIOD	ns_to_ktime(100 * NSEC_PER_USEC)
+/* NMIs go out one at a time, this often; each must arrive this soon. */
+#define IRQ_NMI_PERIOD_US	100
+#define IRQ_NMI_WAIT_US		10000
+
+struct irq_src {
+	struct job *job;
+	u32 id;				/* producer id */
+	u64 seq;			/* next item: refused ones stay */
+	u8 *buf;			/* the item, elem_size bytes */
+};
+
 struct job_thread {
 	struct job *job;
 	struct task_struct *task;
@@ -76,23 +113,34 @@ struct job_thread {
 struct job {
 	struct lfq_ring *ring;
 	struct lfq_test_job p;
-	u32 type;			/* LFQ_RING_VYUKOV or LFQ_RING_TURN */
+	u32 type;			/* LFQ_RING_* */
+	u32 policy;			/* LFQ_MPSC_* of an MPSC ring */
 	u32 elem_size;
 	u64 total;			/* consume: items * producers */
 	unsigned long timeout;		/* jiffies without progress */
 	unsigned long deadline;		/* jiffies */
 	unsigned long last_progress;	/* jiffies */
-	struct job_thread threads[LFQ_TEST_MAX_THREADS];
+	/* p.threads, then the irq thread of LFQ_TEST_F_IRQ */
+	struct job_thread threads[LFQ_TEST_MAX_THREADS + 1];
+	unsigned int nr_tasks;
 	atomic_t running;
 	bool stopping;			/* end early: a thread failed, or close */
 	struct delayed_work watchdog;	/* kicks every thread at the deadline */
 	bool ended;			/* every thread is done */
 	wait_queue_head_t wq;		/* for ended */
 	atomic64_t moved, malformed, duplicates, misordered, io_errors;
+	atomic64_t ctx_moved[LFQ_TEST_NR_CTX];
+	atomic64_t refused;		/* MPSC: refusals hdr->dropped counts */
 	atomic_t error;
 	unsigned long *seen;		/* consume: total bits */
 	u64 start_ns, end_ns;
 	u64 ring_errors;		/* lfq_ring_errors() at the end */
+
+	/* LFQ_TEST_F_IRQ */
+	struct irq_src irq[IRQ_NR];
+	struct timer_list timer;
+	struct hrtimer hrtimer;
+	bool irq_off;			/* the timers stop re-arming */
 };
 
 /*
@@ -103,7 +151,7 @@ static void job_kick(struct job *job)
 {
 	unsigned int i;
 
-	for (i = 0; i < job->p.threads; i++)
+	for (i = 0; i < job->nr_tasks; i++)
 		if (job->threads[i].task)
 			send_sig(SIGUSR1, job->threads[i].task, 1);
 }
@@ -151,12 +199,39 @@ static long job_slice(struct job *job)
 	return min(job->timeout, job->deadline - now);
 }
 
+/* The context we run in, as struct lfq_test_result.ctx_moved counts it. */
+static unsigned int job_ctx(void)
+{
+	if (in_nmi())
+		return LFQ_TEST_CTX_NMI;
+	if (in_hardirq())
+		return LFQ_TEST_CTX_HARDIRQ;
+	if (in_serving_softirq())
+		return LFQ_TEST_CTX_SOFTIRQ;
+	return LFQ_TEST_CTX_TASK;
+}
+
+/* n items moved: any context, NMI included. */
+static void job_count(struct job *job, int n)
+{
+	atomic64_add(n, &job->moved);
+	if (job->p.role == LFQ_TEST_PRODUCE)
+		atomic64_add(n, &job->ctx_moved[job_ctx()]);
+	WRITE_ONCE(job->last_progress, jiffies);
+}
+
+/* An MPSC ring refused a record: count it where the ring counts it too. */
+static void job_refused(struct job *job)
+{
+	if (job->policy != LFQ_MPSC_BLOCK)
+		atomic64_inc(&job->refused);
+}
+
 static void job_moved(struct job_thread *t, int n)
 {
 	struct job *job = t->job;
 
-	atomic64_add(n, &job->moved);
-	WRITE_ONCE(job->last_progress, jiffies);
+	job_count(job, n);
 	if (!job->p.pause_every)
 		return;
 	t->since_pause += n;
@@ -169,7 +244,8 @@ static void job_moved(struct job_thread *t, int n)
 /*
  * What a blocking call's result means for the thread: > 0 items moved,
  * 0 look again (a kick, a wait that timed out while others progress, a
- * survived -EIO), < 0 the thread ends with that error (-EINTR: stopped).
+ * survived -EIO, a record an MPSC ring refused), < 0 the thread ends
+ * with that error (-EINTR: stopped).
  */
 static int job_step(struct job *job, int ret)
 {
@@ -187,6 +263,12 @@ static int job_step(struct job *job, int ret)
 		atomic64_inc(&job->io_errors);
 		if (!(job->p.flags & LFQ_TEST_F_SURVIVE_EIO))
 			return -EIO;
+		if (job_expired(job) || job_stalled(job))
+			return -ETIMEDOUT;
+		schedule_timeout_interruptible(1);
+		return 0;
+	case -ENOSPC:
+		/* a full DISCARD or OVERWRITE ring: the same item, a tick later */
 		if (job_expired(job) || job_stalled(job))
 			return -ETIMEDOUT;
 		schedule_timeout_interruptible(1);
@@ -223,6 +305,41 @@ static int job_commit_ret(int ret)
 }
 
 /*
+ * MPSC: one lfq_mpsc_push() (lfq_mpsc_reserve() and commit) that waits
+ * on a BLOCK ring, then try_ ones until one fails; a record the ring
+ * refuses is -ENOSPC.
+ */
+static int job_mpsc_push(struct job_thread *t, u8 *buf, unsigned int n,
+			 u64 seq, long slice)
+{
+	struct job *job = t->job;
+	u32 id = job->p.producers + t->index, size = job->elem_size;
+	struct lfq_mpsc_res res;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (!(job->p.flags & LFQ_TEST_F_RESERVE)) {
+			ret = i ? lfq_mpsc_try_push(job->ring, buf + i * size, size) :
+				  lfq_mpsc_push(job->ring, buf, size, slice);
+		} else {
+			ret = i ? lfq_mpsc_try_reserve(job->ring, size, &res) :
+				  lfq_mpsc_reserve(job->ring, size, &res, slice);
+			if (!ret) {
+				lfq_test_item_make(res.data, size, id, seq + i);
+				ret = job_commit_ret(lfq_mpsc_commit(job->ring,
+								     &res));
+			}
+		}
+		if (ret == -ENOSPC)
+			job_refused(job);
+		if (ret)
+			return i ? i : ret;
+	}
+	return n;
+}
+
+/*
  * Push 1..n items of buf (made by the caller) or, with LFQ_TEST_F_RESERVE,
  * items made in their slots: as lfq_vyukov_push_burst() returns.
  */
@@ -237,6 +354,8 @@ static int job_push(struct job_thread *t, u8 *buf, unsigned int n, u64 seq,
 
 	if (job->type == LFQ_RING_VYUKOV)
 		return lfq_vyukov_push_burst(job->ring, buf, n, slice);
+	if (job->type == LFQ_RING_MPSC)
+		return job_mpsc_push(t, buf, n, seq, slice);
 	for (i = 0; i < n; i++) {
 		if (!(job->p.flags & LFQ_TEST_F_RESERVE)) {
 			ret = i ? lfq_turn_try_push(job->ring, buf + i * size) :
@@ -256,8 +375,62 @@ static int job_push(struct job_thread *t, u8 *buf, unsigned int n, u64 seq,
 	return n;
 }
 
+/*
+ * Our copy of an MPSC record: a record that is not one item long is
+ * zeroed, which job_check() counts as malformed.
+ */
+static void job_mpsc_copy(struct job *job, u8 *dst, const void *src, u32 len)
+{
+	if (len == job->elem_size)
+		memcpy(dst, src, len);
+	else
+		memset(dst, 0, job->elem_size);
+}
+
+/*
+ * MPSC, the ring's one consumer: up to n records taken in place with
+ * lfq_mpsc_peek_burst(), copied out and freed by one lfq_mpsc_release()
+ * of the last; when none is ready, or n is 1, one lfq_mpsc_pop(), which
+ * sleeps until a record is committed.
+ */
+static int job_mpsc_pop(struct job *job, struct lfq_mpsc_res *res, u8 *buf,
+			unsigned int n, long slice)
+{
+	u32 size = job->elem_size;
+	int got, i, ret;
+
+	if (n > 1) {
+		got = lfq_mpsc_peek_burst(job->ring, res, n);
+		if (got > 0) {
+			for (i = 0; i < got; i++)
+				job_mpsc_copy(job, buf + i * size, res[i].data,
+					      res[i].len);
+			/* refused: the record was scribbled under us */
+			ret = lfq_mpsc_release(job->ring, &res[got - 1]);
+			return ret ? -EIO : got;
+		}
+		if (got != -EAGAIN && got != -EBUSY)
+			return got;
+	}
+	ret = lfq_mpsc_pop(job->ring, buf, size, slice);
+	if (ret >= 0) {
+		if (ret != size)
+			memset(buf, 0, size);
+		return 1;
+	}
+	if (ret != -EMSGSIZE)
+		return ret;
+	/* longer than an item: take it in place to drop it */
+	ret = lfq_mpsc_peek(job->ring, res);
+	if (ret)
+		return ret == -EAGAIN || ret == -EBUSY ? 0 : ret;
+	job_mpsc_copy(job, buf, res->data, res->len);
+	return lfq_mpsc_release(job->ring, res) ? -EIO : 1;
+}
+
 /* Pop 1..n items into buf, as lfq_vyukov_pop_burst() returns. */
-static int job_pop(struct job *job, u8 *buf, unsigned int n, long slice)
+static int job_pop(struct job *job, struct lfq_mpsc_res *res, u8 *buf,
+		   unsigned int n, long slice)
 {
 	u32 size = job->elem_size;
 	struct lfq_turn_ref ref;
@@ -266,6 +439,8 @@ static int job_pop(struct job *job, u8 *buf, unsigned int n, long slice)
 
 	if (job->type == LFQ_RING_VYUKOV)
 		return lfq_vyukov_pop_burst(job->ring, buf, n, slice);
+	if (job->type == LFQ_RING_MPSC)
+		return job_mpsc_pop(job, res, buf, n, slice);
 	for (i = 0; i < n; i++) {
 		if (!(job->p.flags & LFQ_TEST_F_RESERVE)) {
 			ret = i ? lfq_turn_try_pop(job->ring, buf + i * size) :
@@ -316,28 +491,46 @@ static int job_produce(struct job_thread *t, u8 *buf)
 	return 0;
 }
 
+/*
+ * Whether every item is in, whichever thread popped it. On an MPSC ring
+ * the items that producers overwrote are in too: it counts them in
+ * hdr->overwritten, and they are never seen (missing).
+ */
+static bool job_all_in(struct job *job)
+{
+	u64 in = atomic64_read(&job->moved);
+	struct lfq_mpsc_stats st;
+
+	if (job->type == LFQ_RING_MPSC) {
+		lfq_mpsc_stats(job->ring, &st);
+		in += st.overwritten;
+	}
+	return in >= job->total;
+}
+
 static int job_consume(struct job_thread *t, u8 *buf)
 {
 	struct job *job = t->job;
+	struct lfq_mpsc_res *res;
 	unsigned int i;
 	long slice;
 	s64 *last;
-	int ret = 0;
+	int ret = -ENOMEM;
 
 	last = kmalloc_array(job->p.producers, sizeof(*last), GFP_KERNEL);
-	if (!last)
-		return -ENOMEM;
+	res = kmalloc_array(job->p.burst, sizeof(*res), GFP_KERNEL);
+	if (!last || !res)
+		goto out;
 	for (i = 0; i < job->p.producers; i++)
 		last[i] = -1;
-	/* until all items are in, whichever thread popped them */
-	while (!READ_ONCE(job->stopping) &&
-	       atomic64_read(&job->moved) < job->total) {
+	ret = 0;
+	while (!READ_ONCE(job->stopping) && !job_all_in(job)) {
 		slice = job_slice(job);
 		if (!slice) {
 			ret = -ETIMEDOUT;
 			break;
 		}
-		ret = job_step(job, job_pop(job, buf, job->p.burst, slice));
+		ret = job_step(job, job_pop(job, res, buf, job->p.burst, slice));
 		if (ret < 0)
 			break;
 		for (i = 0; i < ret; i++)
@@ -346,10 +539,195 @@ static int job_consume(struct job_thread *t, u8 *buf)
 			job_moved(t, ret);
 		ret = 0;
 	}
+out:
+	kfree(res);
 	kfree(last);
 	/* the others may sleep for an item that will never come */
 	if (!ret)
 		job_kick(job);
+	return ret;
+}
+
+/* ---- LFQ_TEST_F_IRQ: producers in interrupt context ---------------------- */
+
+static bool irq_src_done(const struct irq_src *src)
+{
+	return READ_ONCE(src->seq) >= src->job->p.items;
+}
+
+static bool irq_done(const struct job *job)
+{
+	unsigned int i;
+
+	for (i = 0; i < IRQ_NR; i++)
+		if (!irq_src_done(&job->irq[i]))
+			return false;
+	return true;
+}
+
+/*
+ * One push of an interrupt source, in any context, NMI included: true if
+ * its next item went in. A refused item stays for the next firing. Any
+ * other error ends the job through the irq thread: job_fail() sends
+ * signals, which we may not do here.
+ */
+static bool irq_push(struct irq_src *src)
+{
+	struct job *job = src->job;
+	int ret;
+
+	if (irq_src_done(src) || READ_ONCE(job->stopping))
+		return false;
+	lfq_test_item_make(src->buf, job->elem_size, src->id, src->seq);
+	ret = lfq_mpsc_try_push(job->ring, src->buf, job->elem_size);
+	if (!ret) {
+		WRITE_ONCE(src->seq, src->seq + 1);
+		job_count(job, 1);
+		return true;
+	}
+	if (ret == -ENOSPC)
+		job_refused(job);
+	else if (ret == -EIO && job->p.flags & LFQ_TEST_F_SURVIVE_EIO)
+		atomic64_inc(&job->io_errors);
+	else
+		atomic_cmpxchg(&job->error, 0, ret);
+	return false;
+}
+
+/* Softirq: a few items every jiffy. */
+static void irq_timer_fn(struct timer_list *timer)
+{
+	struct job *job = from_timer(job, timer, timer);
+	unsigned int i;
+
+	for (i = 0; i < IRQ_TIMER_BATCH; i++)
+		if (!irq_push(&job->irq[IRQ_TIMER]))
+			break;
+	if (!irq_src_done(&job->irq[IRQ_TIMER]) && !READ_ONCE(job->irq_off))
+		mod_timer(timer, jiffies + 1);
+}
+
+/* Hardirq: one item every IRQ_HRTIMER_PERIOD. */
+static enum hrtimer_restart irq_hrtimer_fn(struct hrtimer *timer)
+{
+	struct job *job = container_of(timer, struct job, hrtimer);
+
+	irq_push(&job->irq[IRQ_HRTIMER]);
+	if (irq_src_done(&job->irq[IRQ_HRTIMER]) || READ_ONCE(job->irq_off))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, IRQ_HRTIMER_PERIOD);
+	return HRTIMER_RESTART;
+}
+
+/*
+ * The NMI source a CPU's irq thread asked its own CPU an NMI for. Only
+ * that CPU reads or writes its slot (the thread with preemption off, the
+ * handler in the NMI), so the this_cpu ops need no lock.
+ */
+static DEFINE_PER_CPU(struct irq_src *, nmi_req);
+
+/* Claims only the NMIs we sent: the others are not ours to swallow. */
+static int lfq_test_nmi(unsigned int type, struct pt_regs *regs)
+{
+	struct irq_src *src = this_cpu_xchg(nmi_req, NULL);
+
+	if (!src)
+		return NMI_DONE;
+	irq_push(src);
+	return NMI_HANDLED;
+}
+
+/* One NMI handler for every job that sends NMIs, registered while any does. */
+static DEFINE_MUTEX(nmi_lock);
+static unsigned int nmi_users;
+
+static int nmi_get(void)
+{
+	int ret = 0;
+
+	mutex_lock(&nmi_lock);
+	if (!nmi_users)
+		ret = register_nmi_handler(NMI_LOCAL, lfq_test_nmi, 0, "lfq_test");
+	if (!ret)
+		nmi_users++;
+	mutex_unlock(&nmi_lock);
+	return ret;
+}
+
+/* unregister_nmi_handler() waits for handlers running on other CPUs. */
+static void nmi_put(void)
+{
+	mutex_lock(&nmi_lock);
+	if (!--nmi_users)
+		unregister_nmi_handler(NMI_LOCAL, "lfq_test");
+	mutex_unlock(&nmi_lock);
+}
+
+/*
+ * Send our own CPU an NMI that pushes src's next item, and wait for it
+ * there: its handler interrupts us, so once the request is gone the
+ * handler is done with src. apic->send_IPI_self() cannot send NMIs on
+ * x2APIC (its self-IPI register takes fixed vectors only), a mask of our
+ * own CPU can. -ETIMEDOUT if the NMI never came: the request is taken
+ * back, and an NMI that comes after all finds nothing to claim.
+ */
+static int irq_send_nmi(struct irq_src *src)
+{
+	unsigned int us;
+	int ret = 0;
+
+	preempt_disable();
+	this_cpu_write(nmi_req, src);
+	apic->send_IPI_mask(cpumask_of(smp_processor_id()), NMI_VECTOR);
+	for (us = 0; this_cpu_read(nmi_req); us++) {
+		if (us == IRQ_NMI_WAIT_US) {
+			if (this_cpu_cmpxchg(nmi_req, src, NULL) == src)
+				ret = -ETIMEDOUT;
+			break;
+		}
+		udelay(1);
+	}
+	preempt_enable();
+	return ret;
+}
+
+/*
+ * The irq thread of an LFQ_TEST_F_IRQ job: it starts the timers, sends
+ * the NMIs, and when the three sources are done (or the job ends) stops
+ * them all before it ends itself, so that no interrupt outlives the job.
+ */
+static int job_irq(struct job *job)
+{
+	struct irq_src *nmi = &job->irq[IRQ_NMI];
+	int ret;
+
+	ret = nmi_get();
+	if (ret)
+		return ret;
+	mod_timer(&job->timer, jiffies + 1);
+	hrtimer_start(&job->hrtimer, IRQ_HRTIMER_PERIOD, HRTIMER_MODE_REL_HARD);
+	while (!irq_done(job)) {
+		/* a source failed (or a thread did: job_fail() again is harmless) */
+		ret = atomic_read(&job->error);
+		if (ret || READ_ONCE(job->stopping))
+			break;
+		if (job_expired(job) || job_stalled(job)) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (irq_src_done(nmi)) {
+			usleep_range(1000, 2000);
+			continue;
+		}
+		ret = irq_send_nmi(nmi);
+		if (ret)
+			break;
+		usleep_range(IRQ_NMI_PERIOD_US, 2 * IRQ_NMI_PERIOD_US);
+	}
+	WRITE_ONCE(job->irq_off, true);
+	del_timer_sync(&job->timer);
+	hrtimer_cancel(&job->hrtimer);
+	nmi_put();
 	return ret;
 }
 
@@ -378,14 +756,18 @@ static int job_thread_fn(void *arg)
 	int ret;
 
 	allow_signal(SIGUSR1);
-	buf = kvmalloc_array(job->p.burst, job->elem_size, GFP_KERNEL);
-	if (!buf)
-		ret = -ENOMEM;
-	else if (job->p.role == LFQ_TEST_PRODUCE)
-		ret = job_produce(t, buf);
-	else
-		ret = job_consume(t, buf);
-	kvfree(buf);
+	if (t->index == job->p.threads) {
+		ret = job_irq(job);
+	} else {
+		buf = kvmalloc_array(job->p.burst, job->elem_size, GFP_KERNEL);
+		if (!buf)
+			ret = -ENOMEM;
+		else if (job->p.role == LFQ_TEST_PRODUCE)
+			ret = job_produce(t, buf);
+		else
+			ret = job_consume(t, buf);
+		kvfree(buf);
+	}
 	if (ret < 0 && ret != -EINTR)
 		job_fail(job, ret);
 	if (atomic_dec_and_test(&job->running)) {
@@ -412,9 +794,11 @@ static void job_free(struct job *job)
 	/* no kick may reach a thread after kthread_stop() */
 	cancel_delayed_work_sync(&job->watchdog);
 	job_stop(job);
-	for (i = 0; i < job->p.threads; i++)
+	/* the irq thread stops its interrupts before it ends */
+	for (i = 0; i < job->nr_tasks; i++)
 		if (job->threads[i].task)
 			kthread_stop(job->threads[i].task);
+	kvfree(job->irq[0].buf);
 	kvfree(job->seen);
 	lfq_ring_put(job->ring);
 	kfree(job);
@@ -432,9 +816,13 @@ static struct job *job_start(struct lfq_ring *ring, const struct lfq_test_job *p
 	long left;
 	int ret = -EINVAL;
 
-	if ((info->type != LFQ_RING_VYUKOV && info->type != LFQ_RING_TURN) ||
+	if ((info->type != LFQ_RING_VYUKOV && info->type != LFQ_RING_TURN &&
+	     info->type != LFQ_RING_MPSC) ||
 	    info->elem_size < sizeof(struct lfq_test_item) ||
-	    (p->flags & LFQ_TEST_F_RESERVE && info->type != LFQ_RING_TURN))
+	    (p->flags & LFQ_TEST_F_RESERVE && info->type == LFQ_RING_VYUKOV) ||
+	    (p->flags & LFQ_TEST_F_IRQ && info->type != LFQ_RING_MPSC) ||
+	    (p->role == LFQ_TEST_CONSUME && info->type == LFQ_RING_MPSC &&
+	     p->threads != 1))
 		goto err_put_ring;
 	ret = -ENOMEM;
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
@@ -443,11 +831,13 @@ static struct job *job_start(struct lfq_ring *ring, const struct lfq_test_job *p
 	job->ring = ring;
 	job->p = *p;
 	job->type = info->type;
+	job->policy = info->policy;
 	job->elem_size = info->elem_size;
 	job->timeout = msecs_to_jiffies(p->timeout_ms);
+	job->nr_tasks = p->threads + !!(p->flags & LFQ_TEST_F_IRQ);
 	init_waitqueue_head(&job->wq);
 	INIT_DELAYED_WORK(&job->watchdog, job_watchdog);
-	atomic_set(&job->running, p->threads);
+	atomic_set(&job->running, job->nr_tasks);
 	if (p->role == LFQ_TEST_CONSUME) {
 		job->total = p->items * p->producers;
 		job->seen = kvzalloc(BITS_TO_LONGS(job->total) * sizeof(long),
@@ -455,13 +845,28 @@ static struct job *job_start(struct lfq_ring *ring, const struct lfq_test_job *p
 		if (!job->seen)
 			goto err_free_job;
 	}
-	for (i = 0; i < p->threads; i++) {
+	if (p->flags & LFQ_TEST_F_IRQ) {
+		u8 *buf = kvmalloc_array(IRQ_NR, job->elem_size, GFP_KERNEL);
+
+		if (!buf)
+			goto err_free_job;
+		for (i = 0; i < IRQ_NR; i++) {
+			job->irq[i].job = job;
+			job->irq[i].id = p->producers + p->threads + i;
+			job->irq[i].buf = buf + i * job->elem_size;
+		}
+		timer_setup(&job->timer, irq_timer_fn, 0);
+		hrtimer_init(&job->hrtimer, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL_HARD);
+		job->hrtimer.function = irq_hrtimer_fn;
+	}
+	for (i = 0; i < job->nr_tasks; i++) {
 		struct task_struct *task;
 
 		job->threads[i].job = job;
 		job->threads[i].index = i;
 		task = kthread_create(job_thread_fn, &job->threads[i],
-				      "lfq_test/%c%u",
+				      "lfq_test/%c%u", i == p->threads ? 'i' :
 				      p->role == LFQ_TEST_PRODUCE ? 'p' : 'c', i);
 		if (IS_ERR(task)) {
 			ret = PTR_ERR(task);
@@ -473,7 +878,7 @@ static struct job *job_start(struct lfq_ring *ring, const struct lfq_test_job *p
 	job->last_progress = jiffies;
 	job->deadline = jiffies + msecs_to_jiffies(p->deadline_ms ?:
 						   LFQ_TEST_MAX_MS);
-	for (i = 0; i < p->threads; i++)
+	for (i = 0; i < job->nr_tasks; i++)
 		wake_up_process(job->threads[i].task);
 	left = (long)(job->deadline - jiffies);
 	schedule_delayed_work(&job->watchdog, max(left, 0L));
@@ -490,6 +895,8 @@ err_put_ring:
 
 static void job_result(struct job *job, struct lfq_test_result *r)
 {
+	unsigned int i;
+
 	memset(r, 0, sizeof(*r));
 	r->moved = atomic64_read(&job->moved);
 	r->malformed = atomic64_read(&job->malformed);
@@ -501,6 +908,8 @@ static void job_result(struct job *job, struct lfq_test_result *r)
 	r->io_errors = atomic64_read(&job->io_errors);
 	r->nsecs = job->end_ns - job->start_ns;
 	r->error = atomic_read(&job->error);
+	for (i = 0; i < LFQ_TEST_NR_CTX; i++)
+		r->ctx_moved[i] = atomic64_read(&job->ctx_moved[i]);
 }
 
 static int job_check_params(const struct lfq_test_job *p)
@@ -519,11 +928,13 @@ static int job_check_params(const struct lfq_test_job *p)
 		return -EINVAL;
 	if (p->role == LFQ_TEST_PRODUCE) {
 		/* u64: producers + threads cannot wrap */
-		if ((u64)p->producers + p->threads > LFQ_TEST_MAX_PRODUCERS)
+		if ((u64)p->producers + p->threads +
+		    (p->flags & LFQ_TEST_F_IRQ ? IRQ_NR : 0) > LFQ_TEST_MAX_PRODUCERS)
 			return -EINVAL;
 		return 0;
 	}
-	if (!p->producers || p->producers > LFQ_TEST_MAX_PRODUCERS)
+	if (!p->producers || p->producers > LFQ_TEST_MAX_PRODUCERS ||
+	    p->flags & LFQ_TEST_F_IRQ)
 		return -EINVAL;
 	if (p->items * p->producers > LFQ_TEST_MAX_SEEN)
 		return -E2BIG;
@@ -819,6 +1230,8 @@ enum blocked_op {
 	TURN_POP,
 	TURN_PUSH_RESERVE,		/* then writes value and commits */
 	TURN_POP_RESERVE,		/* then reads value and commits */
+	MPSC_POP,			/* a record of 8 bytes */
+	MPSC_RESERVE,			/* 8 bytes, then writes value, commits */
 };
 
 struct blocked {
@@ -833,6 +1246,7 @@ struct blocked {
 
 static int blocked_call(struct blocked *b)
 {
+	struct lfq_mpsc_res res;
 	struct lfq_turn_ref ref;
 	int ret;
 
@@ -857,6 +1271,17 @@ static int blocked_call(struct blocked *b)
 			return ret;
 		memcpy(&b->value, ref.elem, sizeof(b->value));
 		return lfq_turn_pop_commit(b->ring, &ref);
+	case MPSC_POP:
+		ret = lfq_mpsc_pop(b->ring, &b->value, sizeof(b->value),
+				   MAX_SCHEDULE_TIMEOUT);
+		return ret == sizeof(b->value) ? 0 : ret;
+	case MPSC_RESERVE:
+		ret = lfq_mpsc_reserve(b->ring, sizeof(b->value), &res,
+				       MAX_SCHEDULE_TIMEOUT);
+		if (ret)
+			return ret;
+		memcpy(res.data, &b->value, sizeof(b->value));
+		return lfq_mpsc_commit(b->ring, &res);
 	}
 	return -EINVAL;
 }
@@ -874,8 +1299,8 @@ static int blocked_fn(void *arg)
 
 /*
  * Start b's thread and let it go to sleep in the ring: until it counts
- * itself in the ring's need-wakeup word w if we can see it (turn rings),
- * else for 50 ms. Either way a wake-up that comes early is not lost, the
+ * itself in the ring's need-wakeup word w if we can see it (turn and MPSC
+ * rings), else for 50 ms. Either way a wake-up that comes early is not lost, the
  * call just never slept.
  */
 static int __init blocked_start_on(struct blocked *b, struct lfq_ring *ring,
@@ -1563,28 +1988,1063 @@ out:
 	lfq_ring_put(ring);
 }
 
-/* Producers x consumers kthreads on one kernel ring, every invariant. */
-static void __init test_stress(u32 type, u32 flags, u32 producers,
-			       u32 consumers, u32 capacity, u32 burst,
-			       u32 elem_size, u64 items)
+/* ---- the MPSC log ring ---------------------------------------------------- */
+
+static struct lfq_ring *__init make_mpsc(u32 policy, u32 capacity,
+					 u32 elem_size)
+{
+	struct lfq_create c = {
+		.type = LFQ_RING_MPSC,
+		.capacity = capacity,
+		.elem_size = elem_size,
+		.policy = policy,
+	};
+
+	return lfq_ring_create(&c);
+}
+
+/*
+ * The shared words of an MPSC ring, found from a record that does not
+ * wrap through the ABI layout: its header is the LFQ_MPSC_SLOT_HDR bytes
+ * before its payload, slot 0 is LFQ_MPSC_SLOTS_OFF bytes after the ring
+ * header.
+ */
+struct mpsc_view {
+	struct lfq_mpsc_hdr *hdr;
+	u8 *slots;
+	u32 stride;
+	u64 mask;
+	u32 capacity;
+};
+
+static struct mpsc_view __init mpsc_view(struct lfq_ring *ring,
+					 const struct lfq_mpsc_res *res)
+{
+	const struct lfq_info *info = lfq_ring_info(ring);
+	struct mpsc_view v = {
+		.stride = info->slot_stride,
+		.mask = info->capacity - 1,
+		.capacity = info->capacity,
+	};
+
+	v.slots = (u8 *)res->data - LFQ_MPSC_SLOT_HDR -
+		  (res->pos & v.mask) * v.stride;
+	v.hdr = (void *)(v.slots - info->slots_off);
+	return v;
+}
+
+static struct lfq_mpsc_rec *__init mpsc_rec_at(const struct mpsc_view *v,
+					       u64 pos)
+{
+	return (void *)(v->slots + (pos & v->mask) * v->stride);
+}
+
+static u64 __init mpsc_seq(const struct mpsc_view *v, u64 pos)
+{
+	return READ_ONCE(mpsc_rec_at(v, pos)->seq);
+}
+
+/* The payload of a record that starts at pos and does not wrap. */
+static void *__init mpsc_payload_at(const struct mpsc_view *v, u64 pos)
+{
+	return (u8 *)mpsc_rec_at(v, pos) + LFQ_MPSC_SLOT_HDR;
+}
+
+/*
+ * Positions a record of len bytes takes at pos, by the ABI: its header
+ * and payload in consecutive slots, or if they would run past the end of
+ * the lap, the rest of the lap and the payload from slot 0.
+ */
+static u32 __init mpsc_slots_for(const struct mpsc_view *v, u64 pos, u32 len)
+{
+	u32 n = DIV_ROUND_UP(len + LFQ_MPSC_SLOT_HDR, v->stride);
+	u32 off = pos & v->mask;
+
+	if (off + n <= v->capacity)
+		return n;
+	return v->capacity - off + DIV_ROUND_UP(len, v->stride);
+}
+
+/* Test record n: len bytes, each differing from its neighbours'. */
+static void mpsc_fill(void *p, u64 n, u32 len)
+{
+	u8 *b = p;
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (u8)(n * 131 + i * 7 + 1);
+}
+
+static bool __init mpsc_holds(const void *p, u64 n, u32 len)
+{
+	const u8 *b = p;
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != (u8)(n * 131 + i * 7 + 1))
+			return false;
+	return true;
+}
+
+/* Big enough for the longest record of the rings below. */
+static u8 mpsc_in[512] __initdata, mpsc_out[512] __initdata;
+
+/* try_push test record n of len bytes. */
+static int __init mpsc_put(struct lfq_ring *ring, u64 n, u32 len)
+{
+	mpsc_fill(mpsc_in, n, len);
+	return lfq_mpsc_try_push(ring, mpsc_in, len);
+}
+
+/* Whether try_pop pops test record n of len bytes. */
+static bool __init mpsc_got(struct lfq_ring *ring, u64 n, u32 len)
+{
+	return lfq_mpsc_try_pop(ring, mpsc_out, sizeof(mpsc_out)) == len &&
+	       mpsc_holds(mpsc_out, n, len);
+}
+
+static struct lfq_mpsc_stats __init mpsc_stats(struct lfq_ring *ring)
+{
+	struct lfq_mpsc_stats st;
+
+	lfq_mpsc_stats(ring, &st);
+	return st;
+}
+
+static void __init test_mpsc_api(void)
+{
+	struct lfq_create c = {
+		.type = LFQ_RING_MPSC, .capacity = 8, .elem_size = 8, .policy = 3,
+	};
+	struct lfq_mpsc_res res = { 0 }, burst[2];
+	struct lfq_turn_ref ref;
+	const struct lfq_info *info;
+	struct lfq_mpsc_stats st;
+	struct lfq_ring *ring, *vy;
+	u64 v = 0;
+	u32 max;
+	bool ok;
+
+	ring = lfq_ring_create(&c);
+	CHECK(PTR_ERR_OR_ZERO(ring) == -EINVAL, "mpsc: create with policy 3 is -EINVAL");
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+	c.policy = LFQ_MPSC_OVERWRITE;
+	ring = lfq_ring_create(&c);
+	CHECK(!IS_ERR(ring), "mpsc: create capacity 8, 8-byte elements, OVERWRITE");
+	if (IS_ERR(ring))
+		return;
+	info = lfq_ring_info(ring);
+	max = lfq_mpsc_max_len(ring);
+	st = mpsc_stats(ring);
+	CHECK(info->type == LFQ_RING_MPSC && info->capacity == 8 &&
+	      info->elem_size == 8 && info->policy == LFQ_MPSC_OVERWRITE &&
+	      info->slot_stride == LFQ_STRIDE(LFQ_MPSC_SLOT_HDR, 8) &&
+	      info->slots_off == LFQ_MPSC_SLOTS_OFF &&
+	      info->claims_off == info->slots_off + 8ULL * info->slot_stride &&
+	      info->nr_claims == LFQ_CLAIMS,
+	      "mpsc: lfq_ring_info() reports the geometry, the policy and %u claim records",
+	      info->nr_claims);
+	CHECK(max == 4 * info->slot_stride - LFQ_MPSC_SLOT_HDR &&
+	      lfq_mpsc_size(ring) == 0 && !st.dropped && !st.overwritten,
+	      "mpsc: a new ring is empty, no drops; max_len is half the ring less a header (%u)",
+	      max);
+	lfq_ring_put(ring);
+
+	ring = make_mpsc(LFQ_MPSC_DISCARD, 8, 8);
+	vy = make_ring(4, 8);
+	if (IS_ERR(ring) || IS_ERR(vy)) {
+		CHECK(false, "mpsc: create rings for the API checks");
+		goto out;
+	}
+	max = lfq_mpsc_max_len(ring);
+	ok = lfq_mpsc_max_len(vy) == 0 && lfq_mpsc_max_len(NULL) == 0 &&
+	     lfq_mpsc_try_reserve(vy, 8, &res) == -EINVAL &&
+	     lfq_mpsc_reserve(vy, 8, &res, 1) == -EINVAL &&
+	     lfq_mpsc_commit(vy, &res) == -EINVAL &&
+	     lfq_mpsc_try_push(vy, &v, 8) == -EINVAL &&
+	     lfq_mpsc_push(vy, &v, 8, 1) == -EINVAL &&
+	     lfq_mpsc_peek(vy, &res) == -EINVAL &&
+	     lfq_mpsc_peek_burst(vy, burst, 2) == -EINVAL &&
+	     lfq_mpsc_release(vy, &res) == -EINVAL &&
+	     lfq_mpsc_try_pop(vy, &v, 8) == -EINVAL &&
+	     lfq_mpsc_pop(vy, &v, 8, 1) == -EINVAL;
+	CHECK(ok, "mpsc: every lfq_mpsc_*() call on a Vyukov ring is -EINVAL, max_len 0");
+	ok = lfq_vyukov_try_push(ring, &v) == -EINVAL &&
+	     lfq_vyukov_pop(ring, &v, 1) == -EINVAL &&
+	     lfq_vyukov_drain(ring, drain_fn, NULL) == -EINVAL &&
+	     lfq_turn_try_push(ring, &v) == -EINVAL &&
+	     lfq_turn_pop_reserve(ring, &ref, 1) == -EINVAL;
+	CHECK(ok, "mpsc: lfq_vyukov_*() and lfq_turn_*() calls on an MPSC ring are -EINVAL");
+	ok = lfq_mpsc_try_reserve(NULL, 8, &res) == -EINVAL &&
+	     lfq_mpsc_push(NULL, &v, 8, 1) == -EINVAL &&
+	     lfq_mpsc_commit(NULL, &res) == -EINVAL &&
+	     lfq_mpsc_peek(NULL, &res) == -EINVAL &&
+	     lfq_mpsc_release(NULL, &res) == -EINVAL &&
+	     lfq_mpsc_try_pop(NULL, &v, 8) == -EINVAL &&
+	     lfq_mpsc_try_reserve(ring, 8, NULL) == -EINVAL &&
+	     lfq_mpsc_reserve(ring, 8, NULL, 1) == -EINVAL &&
+	     lfq_mpsc_commit(ring, NULL) == -EINVAL &&
+	     lfq_mpsc_try_push(ring, NULL, 8) == -EINVAL &&
+	     lfq_mpsc_push(ring, NULL, 8, 1) == -EINVAL &&
+	     lfq_mpsc_peek(ring, NULL) == -EINVAL &&
+	     lfq_mpsc_peek_burst(ring, NULL, 2) == -EINVAL &&
+	     lfq_mpsc_peek_burst(ring, burst, 0) == -EINVAL &&
+	     lfq_mpsc_release(ring, NULL) == -EINVAL &&
+	     lfq_mpsc_try_pop(ring, NULL, 8) == -EINVAL &&
+	     lfq_mpsc_pop(ring, NULL, 8, 1) == -EINVAL;
+	CHECK(ok, "mpsc: a NULL ring, payload, reservation or buffer, or a burst of 0, is -EINVAL");
+	ok = lfq_mpsc_try_reserve(ring, 0, &res) == -EINVAL &&
+	     lfq_mpsc_reserve(ring, 0, &res, 1) == -EINVAL &&
+	     lfq_mpsc_try_push(ring, &v, 0) == -EINVAL &&
+	     lfq_mpsc_push(ring, &v, 0, 1) == -EINVAL;
+	CHECK(ok, "mpsc: a record of 0 bytes is -EINVAL");
+	ok = lfq_mpsc_reserve(ring, 8, &res, -1) == -EINVAL &&
+	     lfq_mpsc_push(ring, &v, 8, -2) == -EINVAL &&
+	     lfq_mpsc_pop(ring, &v, 8, LONG_MIN) == -EINVAL;
+	CHECK(ok, "mpsc: a negative timeout is -EINVAL");
+	ok = lfq_mpsc_try_reserve(ring, max + 1, &res) == -E2BIG &&
+	     lfq_mpsc_reserve(ring, max + 1, &res, 1) == -E2BIG &&
+	     lfq_mpsc_try_push(ring, mpsc_in, max + 1) == -E2BIG &&
+	     lfq_mpsc_push(ring, mpsc_in, max + 1, 1) == -E2BIG &&
+	     lfq_mpsc_try_reserve(ring, U32_MAX, &res) == -E2BIG;
+	CHECK(ok, "mpsc: a record above max_len (%u) is -E2BIG", max);
+	st = mpsc_stats(ring);
+	CHECK(lfq_mpsc_size(ring) == 0 && !st.dropped && !st.overwritten &&
+	      lfq_mpsc_try_pop(ring, &v, 8) == -EAGAIN &&
+	      lfq_ring_errors(ring) == 0 && lfq_vyukov_empty(vy) &&
+	      lfq_ring_errors(vy) == 0,
+	      "mpsc: refused calls leave both rings untouched");
+	CHECK(mpsc_put(ring, 1, max) == 0 && mpsc_got(ring, 1, max) &&
+	      lfq_mpsc_size(ring) == 0,
+	      "mpsc: a record of max_len bytes goes through");
+out:
+	if (!IS_ERR(vy))
+		lfq_ring_put(vy);
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+}
+
+/* Records of every length, by copy and in place, on a DISCARD ring. */
+static void __init test_mpsc_try_ops(void)
+{
+	struct lfq_mpsc_res res, burst[4];
+	struct lfq_mpsc_stats st;
+	struct lfq_ring *ring;
+	struct mpsc_view v;
+	unsigned long start;
+	u64 n, size, head;
+	u32 len, max, one;
+	int ret;
+	bool ok;
+
+	ring = make_mpsc(LFQ_MPSC_DISCARD, 8, 8);
+	if (IS_ERR(ring)) {
+		CHECK(false, "mpsc try: create ring");
+		return;
+	}
+	CHECK(lfq_mpsc_try_pop(ring, mpsc_out, sizeof(mpsc_out)) == -EAGAIN &&
+	      lfq_mpsc_peek(ring, &res) == -EAGAIN &&
+	      lfq_mpsc_peek_burst(ring, burst, 4) == -EAGAIN,
+	      "mpsc: try_pop, peek and peek_burst on an empty ring are -EAGAIN");
+	start = jiffies;
+	ret = lfq_mpsc_pop(ring, mpsc_out, sizeof(mpsc_out), 2);
+	CHECK(ret == -ETIMEDOUT && time_after_eq(jiffies, start + 2),
+	      "mpsc: pop on an empty ring waits its timeout, then -ETIMEDOUT (%d)",
+	      ret);
+	CHECK(lfq_mpsc_pop(ring, mpsc_out, sizeof(mpsc_out), 0) == -ETIMEDOUT,
+	      "mpsc: pop with timeout 0 on an empty ring is -ETIMEDOUT");
+
+	/* record 0 shows the ring; then one slot full, and two slots */
+	ok = lfq_mpsc_try_reserve(ring, 1, &res) == 0 && res.pos == 0;
+	if (!ok) {
+		CHECK(false, "mpsc try: reserve position 0");
+		goto out;
+	}
+	v = mpsc_view(ring, &res);
+	one = v.stride - LFQ_MPSC_SLOT_HDR;
+	mpsc_fill(res.data, 0, 1);
+	ok = lfq_mpsc_commit(ring, &res) == 0 && lfq_mpsc_size(ring) == 1 &&
+	     mpsc_put(ring, 1, one) == 0 && lfq_mpsc_size(ring) == 2 &&
+	     mpsc_put(ring, 2, one + 1) == 0 && lfq_mpsc_size(ring) == 4;
+	CHECK(ok, "mpsc: records of 1 and %u bytes take one slot, of %u two; size counts slots",
+	      one, one + 1);
+	ok = mpsc_got(ring, 0, 1) && mpsc_got(ring, 1, one) &&
+	     lfq_mpsc_try_pop(ring, mpsc_out, one) == -EMSGSIZE &&
+	     lfq_mpsc_pop(ring, mpsc_out, one, 1) == -EMSGSIZE &&
+	     lfq_mpsc_size(ring) == 2 && mpsc_got(ring, 2, one + 1);
+	CHECK(ok, "mpsc: try_pop returns them in order; a buffer too small is -EMSGSIZE and the record stays");
+
+	/* fill it with one-slot records */
+	head = READ_ONCE(v.hdr->head);
+	for (ok = true, n = 3; n < 11; n++)
+		ok &= mpsc_put(ring, n, 8) == 0;
+	start = jiffies;
+	ok &= mpsc_put(ring, 11, 8) == -ENOSPC &&
+	      lfq_mpsc_push(ring, mpsc_in, 8, HZ) == -ENOSPC &&
+	      lfq_mpsc_try_reserve(ring, 8, &res) == -ENOSPC &&
+	      lfq_mpsc_reserve(ring, 8, &res, HZ) == -ENOSPC &&
+	      mpsc_put(ring, 11, one + 1) == -ENOSPC;
+	st = mpsc_stats(ring);
+	CHECK(ok && time_before(jiffies, start + HZ) && st.dropped == 5 &&
+	      !st.overwritten && lfq_mpsc_size(ring) == 8 &&
+	      READ_ONCE(v.hdr->head) == head + 8,
+	      "mpsc discard: a full ring refuses every push and reserve at once (-ENOSPC), each counted in dropped (%llu)",
+	      st.dropped);
+	for (ok = true, n = 3; n < 11; n++)
+		ok &= mpsc_got(ring, n, 8);
+	CHECK(ok && lfq_mpsc_try_pop(ring, mpsc_out, 8) == -EAGAIN,
+	      "mpsc: the ring empties in order");
+
+	/* laps of every length, pushed and popped every way there is */
+	max = lfq_mpsc_max_len(ring);
+	for (ok = true, n = 0; n < 1000 && ok; n++) {
+		len = 1 + n * 37 % max;
+		switch (n % 3) {
+		case 0:
+			ok = mpsc_put(ring, n, len) == 0;
+			break;
+		case 1:
+			mpsc_fill(mpsc_in, n, len);
+			ok = lfq_mpsc_push(ring, mpsc_in, len, 1) == 0;
+			break;
+		case 2:
+			ok = lfq_mpsc_reserve(ring, len, &res, 0) == 0;
+			if (ok) {
+				mpsc_fill(res.data, n, len);
+				ok = lfq_mpsc_commit(ring, &res) == 0;
+			}
+			break;
+		}
+		size = lfq_mpsc_size(ring);
+		ok &= size == mpsc_slots_for(&v, READ_ONCE(v.hdr->tail), len);
+		switch (n / 3 % 3) {
+		case 0:
+			ok &= mpsc_got(ring, n, len);
+			break;
+		case 1:
+			ok &= lfq_mpsc_pop(ring, mpsc_out, len, 0) == len &&
+			      mpsc_holds(mpsc_out, n, len);
+			break;
+		case 2:
+			ok &= lfq_mpsc_peek(ring, &res) == 0 && res.len == len &&
+			      mpsc_holds(res.data, n, len) &&
+			      lfq_mpsc_release(ring, &res) == 0;
+			break;
+		}
+	}
+	st = mpsc_stats(ring);
+	CHECK(ok && lfq_mpsc_size(ring) == 0 && st.dropped == 5,
+	      "mpsc: 1000 laps of records of 1..%u bytes, wrapping, by every push and pop (%llu)",
+	      max, n);
+	CHECK(lfq_ring_errors(ring) == 0, "mpsc try: no ring errors");
+out:
+	lfq_ring_put(ring);
+}
+
+/* A record that would run past the end of the lap takes its payload from slot 0. */
+static void __init test_mpsc_wrap(void)
+{
+	struct lfq_mpsc_res res;
+	struct lfq_ring *ring;
+	struct mpsc_view v;
+	u32 max, slots;
+	bool ok, wraps;
+	u64 n, pos;
+
+	ring = make_mpsc(LFQ_MPSC_DISCARD, 8, 8);
+	if (IS_ERR(ring)) {
+		CHECK(false, "mpsc wrap: create ring");
+		return;
+	}
+	ok = lfq_mpsc_try_reserve(ring, 8, &res) == 0 && res.pos == 0;
+	if (!ok) {
+		CHECK(false, "mpsc wrap: reserve position 0");
+		goto out;
+	}
+	v = mpsc_view(ring, &res);
+	mpsc_fill(res.data, 0, 8);
+	ok = lfq_mpsc_commit(ring, &res) == 0 && mpsc_got(ring, 0, 8);
+	for (n = 1; n < 7; n++)
+		ok &= mpsc_put(ring, n, 8) == 0 && mpsc_got(ring, n, 8);
+	/* at position 7, the last slot of the lap */
+	ok &= lfq_mpsc_try_reserve(ring, 100, &res) == 0 && res.pos == 7;
+	CHECK(ok && res.len == 100 && res.slots == 1 + DIV_ROUND_UP(100, v.stride) &&
+	      res.data == v.slots && lfq_mpsc_size(ring) == res.slots &&
+	      READ_ONCE(v.hdr->head) == 7 + res.slots &&
+	      READ_ONCE(mpsc_rec_at(&v, 7)->len) == 100 &&
+	      READ_ONCE(mpsc_rec_at(&v, 7)->slots) == res.slots &&
+	      mpsc_seq(&v, 7) == 7,
+	      "mpsc: a 100-byte record at the lap's last slot takes it and the slots of its payload, from slot 0 (%u)",
+	      res.slots);
+	mpsc_fill(res.data, 7, 100);
+	ok = lfq_mpsc_commit(ring, &res) == 0 && mpsc_seq(&v, 7) == 8 &&
+	     mpsc_got(ring, 7, 100);
+	CHECK(ok && READ_ONCE(v.hdr->tail) == 10 && mpsc_seq(&v, 7) == 15 &&
+	      mpsc_seq(&v, 8) == 16 && mpsc_seq(&v, 9) == 17,
+	      "mpsc: it pops whole, and frees every slot it took for the next lap");
+
+	/* the longest record at every offset */
+	max = lfq_mpsc_max_len(ring);
+	for (ok = true, n = 0; n < v.capacity && ok; n++) {
+		while (ok && (READ_ONCE(v.hdr->head) & v.mask) != n)
+			ok = mpsc_put(ring, n, 8) == 0 && mpsc_got(ring, n, 8);
+		pos = READ_ONCE(v.hdr->head);
+		slots = mpsc_slots_for(&v, pos, max);
+		wraps = (pos & v.mask) + slots > v.capacity;
+		ok = lfq_mpsc_try_reserve(ring, max, &res) == 0 &&
+		     res.pos == pos && res.slots == slots && slots < v.capacity &&
+		     res.data == (wraps ? v.slots : mpsc_payload_at(&v, pos));
+		if (!ok)
+			break;
+		mpsc_fill(res.data, n, max);
+		ok = lfq_mpsc_commit(ring, &res) == 0 && mpsc_got(ring, n, max);
+	}
+	CHECK(ok && lfq_mpsc_size(ring) == 0,
+	      "mpsc: a record of max_len (%u) fits at every offset, in under a lap", max);
+	CHECK(lfq_ring_errors(ring) == 0, "mpsc wrap: no ring errors");
+out:
+	lfq_ring_put(ring);
+}
+
+/* Records taken in place: peek_burst holds them until their release. */
+static void __init test_mpsc_peek(void)
+{
+	struct lfq_mpsc_res r[4], c, res, forged;
+	const u64 taken = LFQ_MPSC_TAKEN | LFQ_MPSC_NOBODY;
+	struct lfq_mpsc_rec *rec;
+	struct lfq_ring *ring;
+	struct mpsc_view v;
+	bool ok;
+	int ret;
+
+	ring = make_mpsc(LFQ_MPSC_DISCARD, 8, 8);
+	if (IS_ERR(ring)) {
+		CHECK(false, "mpsc peek: create ring");
+		return;
+	}
+	ok = mpsc_put(ring, 0, 10) == 0 && mpsc_put(ring, 1, 20) == 0 &&
+	     lfq_mpsc_try_reserve(ring, 30, &c) == 0 && c.pos == 2;
+	if (!ok) {
+		CHECK(false, "mpsc peek: records 0..2");
+		goto out;
+	}
+	v = mpsc_view(ring, &c);
+	mpsc_fill(c.data, 2, 30);
+	ok = lfq_mpsc_commit(ring, &c) == 0;
+	ret = lfq_mpsc_peek_burst(ring, r, 2);
+	CHECK(ok && ret == 2 && r[0].pos == 0 && r[0].len == 10 &&
+	      r[0].data == mpsc_payload_at(&v, 0) && mpsc_holds(r[0].data, 0, 10) &&
+	      r[1].pos == 1 && r[1].len == 20 && mpsc_holds(r[1].data, 1, 20) &&
+	      mpsc_seq(&v, 0) == taken && mpsc_seq(&v, 1) == taken &&
+	      READ_ONCE(v.hdr->tail) == 0 && lfq_mpsc_size(ring) == 3,
+	      "mpsc: peek_burst of 2 takes the two oldest in place (seq TAKEN | NOBODY) and frees nothing (%d)",
+	      ret);
+	CHECK(lfq_mpsc_peek(ring, &res) == -EBUSY &&
+	      lfq_mpsc_try_pop(ring, mpsc_out, sizeof(mpsc_out)) == -EBUSY,
+	      "mpsc: while the consumer holds them, peek and try_pop are -EBUSY");
+	forged = r[1];
+	forged.slots++;
+	ok = lfq_mpsc_release(ring, &forged) == -EINVAL;
+	forged = r[1];
+	forged.data = (u8 *)forged.data + 1;
+	ok &= lfq_mpsc_release(ring, &forged) == -EINVAL;
+	forged = r[1];
+	forged.pos += v.capacity;
+	ok &= lfq_mpsc_release(ring, &forged) == -EINVAL;
+	ok &= lfq_mpsc_release(ring, &c) == -EINVAL;
+	CHECK(ok && READ_ONCE(v.hdr->tail) == 0 && mpsc_seq(&v, 1) == taken &&
+	      mpsc_seq(&v, 2) == 3 && lfq_mpsc_size(ring) == 3,
+	      "mpsc: forged releases (slots, payload, lap; a record not taken) are -EINVAL and change nothing");
+	CHECK(lfq_mpsc_release(ring, &r[0]) == 0 &&
+	      READ_ONCE(v.hdr->tail) == 1 && mpsc_seq(&v, 0) == v.capacity &&
+	      mpsc_seq(&v, 1) == taken && lfq_mpsc_peek(ring, &res) == -EBUSY,
+	      "mpsc: release of the first frees it alone, for the next lap (seq %u)",
+	      v.capacity);
+	CHECK(lfq_mpsc_release(ring, &r[0]) == -EINVAL &&
+	      READ_ONCE(v.hdr->tail) == 1,
+	      "mpsc: a second release of it is -EINVAL");
+	ok = lfq_mpsc_release(ring, &r[1]) == 0 &&
+	     lfq_mpsc_peek_burst(ring, r, 4) == 1 && r[0].pos == 2 &&
+	     mpsc_holds(r[0].data, 2, 30) && lfq_mpsc_release(ring, &r[0]) == 0;
+	CHECK(ok && lfq_mpsc_peek(ring, &res) == -EAGAIN &&
+	      lfq_mpsc_size(ring) == 0,
+	      "mpsc: a burst of 4 takes the one record left");
+
+	ok = mpsc_put(ring, 3, 8) == 0 && mpsc_put(ring, 4, 40) == 0 &&
+	     mpsc_put(ring, 5, 8) == 0 && lfq_mpsc_peek_burst(ring, r, 4) == 3;
+	CHECK(ok && lfq_mpsc_release(ring, &r[2]) == 0 &&
+	      lfq_mpsc_size(ring) == 0 && READ_ONCE(v.hdr->tail) == 6 &&
+	      lfq_mpsc_release(ring, &r[0]) == -EINVAL &&
+	      lfq_mpsc_release(ring, &r[1]) == -EINVAL,
+	      "mpsc: release of a burst's last record frees the whole burst");
+
+	/* an uncommitted record ends a burst and holds back those behind it */
+	ok = mpsc_put(ring, 6, 8) == 0 &&
+	     lfq_mpsc_try_reserve(ring, 8, &c) == 0 && c.pos == 7 &&
+	     mpsc_put(ring, 8, 8) == 0;
+	CHECK(ok && lfq_mpsc_peek_burst(ring, r, 4) == 1 && r[0].pos == 6 &&
+	      lfq_mpsc_release(ring, &r[0]) == 0 &&
+	      lfq_mpsc_peek(ring, &res) == -EAGAIN &&
+	      lfq_mpsc_try_pop(ring, mpsc_out, 8) == -EAGAIN,
+	      "mpsc: a burst stops at an uncommitted record, which holds back the one behind it");
+	mpsc_fill(c.data, 7, 8);
+	ok = lfq_mpsc_commit(ring, &c) == 0 &&
+	     lfq_mpsc_peek_burst(ring, r, 4) == 2 &&
+	     r[0].pos == 7 && mpsc_holds(r[0].data, 7, 8) &&
+	     r[1].pos == 8 && mpsc_holds(r[1].data, 8, 8);
+	CHECK(ok && lfq_mpsc_release(ring, &r[1]) == 0,
+	      "mpsc: its commit lets both out, in order");
+
+	/* a record without payload, as the repair publishes a dead producer's */
+	ok = lfq_mpsc_try_reserve(ring, 8, &c) == 0 && c.pos == 9 &&
+	     mpsc_put(ring, 10, 8) == 0;
+	rec = mpsc_rec_at(&v, 9);
+	WRITE_ONCE(rec->len, 0);
+	/* as R in lfq_mpsc_repair() publishes it: len before seq */
+	smp_store_release(&rec->seq, 10);
+	CHECK(ok && lfq_mpsc_peek(ring, &res) == 0 && res.pos == 10 &&
+	      mpsc_holds(res.data, 10, 8) && READ_ONCE(v.hdr->tail) == 10 &&
+	      mpsc_seq(&v, 9) == 9 + v.capacity &&
+	      lfq_mpsc_release(ring, &res) == 0,
+	      "mpsc: peek frees a record without payload (a repaired one) on its way to the next");
+	CHECK(lfq_mpsc_commit(ring, &c) == -EINVAL &&
+	      mpsc_seq(&v, 9) == 9 + v.capacity,
+	      "mpsc: the repaired reservation can no longer be committed");
+	CHECK(lfq_ring_errors(ring) == 0, "mpsc peek: no ring errors");
+out:
+	lfq_ring_put(ring);
+}
+
+/* Reserve and commit; commits that are not owed are refused. */
+static void __init test_mpsc_commit(void)
+{
+	struct lfq_mpsc_res r, r1, r2, p, forged;
+	struct lfq_ring *ring;
+	struct mpsc_view v;
+	bool ok;
+
+	ring = make_mpsc(LFQ_MPSC_DISCARD, 4, 8);
+	if (IS_ERR(ring)) {
+		CHECK(false, "mpsc commit: create ring");
+		return;
+	}
+	CHECK(lfq_mpsc_try_reserve(ring, 8, &r) == 0 && r.pos == 0 &&
+	      r.len == 8 && r.slots == 1 && r.data,
+	      "mpsc: try_reserve takes position 0");
+	if (r.pos != 0 || !r.data)
+		goto out;
+	v = mpsc_view(ring, &r);
+	CHECK(READ_ONCE(v.hdr->head) == 1 && mpsc_seq(&v, 0) == 0 &&
+	      READ_ONCE(mpsc_rec_at(&v, 0)->len) == 8 &&
+	      READ_ONCE(mpsc_rec_at(&v, 0)->slots) == 1 &&
+	      lfq_mpsc_size(ring) == 1 &&
+	      lfq_mpsc_try_pop(ring, mpsc_out, 8) == -EAGAIN,
+	      "mpsc: a reservation holds its position (head 1, size 1) with its header written, and is not poppable before its commit");
+	mpsc_fill(r.data, 0, 8);
+	forged = r;
+	forged.data = (u8 *)r.data + 8;
+	ok = lfq_mpsc_commit(ring, &forged) == -EINVAL;
+	forged = r;
+	forged.slots = 2;
+	ok &= lfq_mpsc_commit(ring, &forged) == -EINVAL;
+	forged = r;
+	forged.pos += v.capacity;		/* the same slot, a lap later */
+	ok &= lfq_mpsc_commit(ring, &forged) == -EINVAL;
+	forged = r;
+	forged.pos = 1;				/* never handed out */
+	forged.data = mpsc_payload_at(&v, 1);
+	ok &= lfq_mpsc_commit(ring, &forged) == -EINVAL;
+	forged = r;
+	forged.len = v.stride - LFQ_MPSC_SLOT_HDR + 1;	/* more than its slot */
+	ok &= lfq_mpsc_commit(ring, &forged) == -EINVAL;
+	forged = r;
+	forged.data = NULL;
+	ok &= lfq_mpsc_commit(ring, &forged) == -EINVAL;
+	ok &= lfq_mpsc_release(ring, &r) == -EINVAL;
+	CHECK(ok && mpsc_seq(&v, 0) == 0 && READ_ONCE(v.hdr->head) == 1,
+	      "mpsc: forged commits (payload, slots, lap, position, length, NULL) and a release of a reservation are -EINVAL and change nothing");
+	CHECK(lfq_mpsc_commit(ring, &r) == 0 && mpsc_seq(&v, 0) == 1,
+	      "mpsc: commit publishes the record (seq 1)");
+	CHECK(lfq_mpsc_commit(ring, &r) == -EINVAL && mpsc_seq(&v, 0) == 1,
+	      "mpsc: a second commit of it is -EINVAL");
+	ok = lfq_mpsc_peek(ring, &p) == 0 && lfq_mpsc_commit(ring, &r) == -EINVAL;
+	CHECK(ok && mpsc_seq(&v, 0) == (LFQ_MPSC_TAKEN | LFQ_MPSC_NOBODY) &&
+	      lfq_mpsc_release(ring, &p) == 0,
+	      "mpsc: so is one while the consumer holds it");
+	CHECK(lfq_mpsc_commit(ring, &r) == -EINVAL &&
+	      mpsc_seq(&v, 0) == v.capacity && READ_ONCE(v.hdr->head) == 1 &&
+	      READ_ONCE(v.hdr->tail) == 1,
+	      "mpsc: and one after it was consumed (the slot is the next lap's)");
+
+	/* commits out of order, records in position order */
+	ok = lfq_mpsc_try_reserve(ring, 8, &r1) == 0 &&
+	     lfq_mpsc_reserve(ring, 8, &r2, 1) == 0 &&
+	     r1.pos == 1 && r2.pos == 2;
+	CHECK(ok, "mpsc: try_reserve and reserve take positions 1 and 2");
+	if (!ok)
+		goto out;
+	mpsc_fill(r1.data, 1, 8);
+	mpsc_fill(r2.data, 2, 8);
+	CHECK(lfq_mpsc_commit(ring, &r2) == 0 &&
+	      lfq_mpsc_try_pop(ring, mpsc_out, 8) == -EAGAIN &&
+	      lfq_mpsc_pop(ring, mpsc_out, 8, 2) == -ETIMEDOUT &&
+	      lfq_mpsc_size(ring) == 2,
+	      "mpsc: position 2 committed before position 1 waits behind it: pop times out");
+	CHECK(lfq_mpsc_commit(ring, &r1) == 0 &&
+	      lfq_mpsc_pop(ring, mpsc_out, 8, 1) == 8 && mpsc_holds(mpsc_out, 1, 8) &&
+	      lfq_mpsc_pop(ring, mpsc_out, 8, 1) == 8 && mpsc_holds(mpsc_out, 2, 8),
+	      "mpsc: once position 1 commits both come out in position order");
+	CHECK(lfq_ring_errors(ring) == 0, "mpsc commit: no ring errors");
+out:
+	lfq_ring_put(ring);
+}
+
+/* What a full BLOCK or OVERWRITE ring does. */
+static void __init test_mpsc_policies(void)
+{
+	struct lfq_mpsc_res r, p;
+	struct lfq_mpsc_stats st;
+	struct lfq_ring *ring;
+	struct mpsc_view v;
+	unsigned long start;
+	bool ok;
+	u64 n;
+	int ret;
+
+	ring = make_mpsc(LFQ_MPSC_BLOCK, 4, 8);
+	if (IS_ERR(ring)) {
+		CHECK(false, "mpsc block: create ring");
+		return;
+	}
+	for (ok = true, n = 0; n < 4; n++)
+		ok &= mpsc_put(ring, n, 8) == 0;
+	start = jiffies;
+	ok &= mpsc_put(ring, 4, 8) == -ENOSPC &&
+	      lfq_mpsc_try_reserve(ring, 8, &r) == -ENOSPC &&
+	      mpsc_put(ring, 4, 60) == -ENOSPC;
+	ret = lfq_mpsc_push(ring, mpsc_in, 8, 2);
+	st = mpsc_stats(ring);
+	CHECK(ok && ret == -ETIMEDOUT && time_after_eq(jiffies, start + 2) &&
+	      !st.dropped && !st.overwritten,
+	      "mpsc block: a full ring refuses try_push and try_reserve (-ENOSPC, not counted); push waits its timeout (%d)",
+	      ret);
+	CHECK(lfq_mpsc_reserve(ring, 8, &r, 0) == -ETIMEDOUT &&
+	      lfq_mpsc_reserve(ring, 8, &r, 1) == -ETIMEDOUT &&
+	      lfq_mpsc_push(ring, mpsc_in, 8, 0) == -ETIMEDOUT &&
+	      lfq_mpsc_size(ring) == 4,
+	      "mpsc block: reserve and push with timeouts 0 and 1 are -ETIMEDOUT and take no position");
+	for (ok = true, n = 0; n < 4; n++)
+		ok &= mpsc_got(ring, n, 8);
+	CHECK(ok && lfq_ring_errors(ring) == 0,
+	      "mpsc block: the records come out in order, no ring errors");
+	lfq_ring_put(ring);
+
+	ring = make_mpsc(LFQ_MPSC_OVERWRITE, 4, 8);
+	if (IS_ERR(ring)) {
+		CHECK(false, "mpsc overwrite: create ring");
+		return;
+	}
+	ok = lfq_mpsc_try_reserve(ring, 8, &r) == 0 && r.pos == 0;
+	if (!ok) {
+		CHECK(false, "mpsc overwrite: reserve position 0");
+		goto out;
+	}
+	v = mpsc_view(ring, &r);
+	mpsc_fill(r.data, 0, 8);
+	ok = lfq_mpsc_commit(ring, &r) == 0;
+	for (n = 1; n < 4; n++)
+		ok &= mpsc_put(ring, n, 8) == 0;
+	ok &= mpsc_put(ring, 4, 8) == 0;
+	st = mpsc_stats(ring);
+	CHECK(ok && st.overwritten == 1 && !st.dropped &&
+	      READ_ONCE(v.hdr->tail) == 1 && lfq_mpsc_size(ring) == 4,
+	      "mpsc overwrite: a push into a full ring frees the oldest record unread, counted in overwritten");
+	ok = mpsc_put(ring, 5, 60) == 0;	/* two slots, at 5 and 6 */
+	st = mpsc_stats(ring);
+	CHECK(ok && st.overwritten == 3 && READ_ONCE(v.hdr->tail) == 3 &&
+	      READ_ONCE(v.hdr->head) == 7,
+	      "mpsc overwrite: a two-slot record frees as many as it needs (%llu overwritten)",
+	      st.overwritten);
+	CHECK(mpsc_got(ring, 3, 8) && mpsc_got(ring, 4, 8) &&
+	      mpsc_got(ring, 5, 60) &&
+	      lfq_mpsc_try_pop(ring, mpsc_out, 8) == -EAGAIN,
+	      "mpsc overwrite: the survivors come out in order");
+
+	/* the oldest still being written cannot be freed */
+	ok = lfq_mpsc_try_reserve(ring, 8, &r) == 0 && r.pos == 7;
+	for (n = 8; n < 11; n++)
+		ok &= mpsc_put(ring, n, 8) == 0;
+	ok &= mpsc_put(ring, 11, 8) == -ENOSPC;
+	st = mpsc_stats(ring);
+	CHECK(ok && st.dropped == 1 && st.overwritten == 3 &&
+	      READ_ONCE(v.hdr->tail) == 7 && lfq_mpsc_size(ring) == 4,
+	      "mpsc overwrite: an uncommitted oldest record is not freed: -ENOSPC, counted in dropped");
+	mpsc_fill(r.data, 7, 8);
+	ok = lfq_mpsc_commit(ring, &r) == 0 && mpsc_put(ring, 11, 8) == 0;
+	st = mpsc_stats(ring);
+	CHECK(ok && st.overwritten == 4 && READ_ONCE(v.hdr->tail) == 8,
+	      "mpsc overwrite: once committed, it is");
+	/* nor one the consumer holds */
+	ok = lfq_mpsc_peek(ring, &p) == 0 && p.pos == 8 &&
+	     mpsc_put(ring, 12, 8) == -ENOSPC;
+	st = mpsc_stats(ring);
+	CHECK(ok && st.dropped == 2 && st.overwritten == 4 &&
+	      READ_ONCE(v.hdr->tail) == 8 && mpsc_holds(p.data, 8, 8),
+	      "mpsc overwrite: nor is one the consumer holds: -ENOSPC, dropped, and the held record intact");
+	ok = lfq_mpsc_release(ring, &p) == 0 && mpsc_put(ring, 12, 8) == 0;
+	for (n = 9; n < 13; n++)
+		ok &= mpsc_got(ring, n, 8);
+	st = mpsc_stats(ring);
+	CHECK(ok && st.overwritten == 4 && st.dropped == 2,
+	      "mpsc overwrite: after its release the push fits without freeing anything");
+	CHECK(lfq_ring_errors(ring) == 0, "mpsc overwrite: no ring errors");
+out:
+	lfq_ring_put(ring);
+}
+
+/* Record headers and positions that no correct ring holds: -EIO, counted. */
+static void __init test_mpsc_corrupt(void)
+{
+	struct lfq_mpsc_res r, burst[2];
+	struct lfq_mpsc_rec *rec;
+	struct lfq_ring *ring;
+	struct mpsc_view v;
+	unsigned long start;
+	u64 errors, head;
+	bool ok;
+
+	ring = make_mpsc(LFQ_MPSC_DISCARD, 4, 8);
+	if (IS_ERR(ring)) {
+		CHECK(false, "mpsc corrupt: create ring");
+		return;
+	}
+	ok = lfq_mpsc_try_reserve(ring, 8, &r) == 0 && r.pos == 0;
+	if (!ok) {
+		CHECK(false, "mpsc corrupt: reserve position 0");
+		goto out;
+	}
+	v = mpsc_view(ring, &r);
+	mpsc_fill(r.data, 0, 8);
+	ok = lfq_mpsc_commit(ring, &r) == 0 && mpsc_got(ring, 0, 8) &&
+	     mpsc_put(ring, 1, 8) == 0;
+	rec = mpsc_rec_at(&v, 1);
+	WRITE_ONCE(rec->slots, v.capacity);
+	errors = lfq_ring_errors(ring);
+	start = jiffies;
+	ok &= lfq_mpsc_try_pop(ring, mpsc_out, 8) == -EIO &&
+	      lfq_mpsc_peek(ring, &r) == -EIO &&
+	      lfq_mpsc_peek_burst(ring, burst, 2) == -EIO &&
+	      lfq_mpsc_pop(ring, mpsc_out, 8, HZ) == -EIO;
+	CHECK(ok && lfq_ring_errors(ring) == errors + 4 &&
+	      time_before(jiffies, start + HZ) && READ_ONCE(v.hdr->tail) == 1,
+	      "mpsc: a committed record that says it takes the whole ring is -EIO for every pop, at once, counted");
+	WRITE_ONCE(rec->slots, 1);
+	WRITE_ONCE(rec->len, v.stride - LFQ_MPSC_SLOT_HDR + 1);
+	ok = lfq_mpsc_try_pop(ring, mpsc_out, sizeof(mpsc_out)) == -EIO;
+	WRITE_ONCE(rec->len, 8);
+	CHECK(ok && mpsc_got(ring, 1, 8),
+	      "mpsc: so is one whose length runs past its slots; it pops once its header is right");
+	ok = mpsc_put(ring, 2, 8) == 0;
+	rec = mpsc_rec_at(&v, 2);
+	WRITE_ONCE(rec->seq, 4);		/* neither free, committed nor taken */
+	ok &= lfq_mpsc_peek(ring, &r) == -EIO;
+	WRITE_ONCE(rec->seq, 3);
+	CHECK(ok && mpsc_got(ring, 2, 8),
+	      "mpsc: a seq at the tail that no state has is -EIO");
+
+	/* head more than a lap past tail */
+	head = READ_ONCE(v.hdr->head);
+	WRITE_ONCE(v.hdr->head, head + v.capacity + 1);
+	errors = lfq_ring_errors(ring);
+	ok = mpsc_put(ring, 3, 8) == -EIO &&
+	     lfq_mpsc_push(ring, mpsc_in, 8, HZ) == -EIO &&
+	     lfq_mpsc_try_reserve(ring, 8, &r) == -EIO &&
+	     lfq_mpsc_reserve(ring, 8, &r, HZ) == -EIO;
+	CHECK(ok && lfq_ring_errors(ring) == errors + 4 && !mpsc_stats(ring).dropped,
+	      "mpsc: a head more than a lap past the tail is -EIO for every push, not a drop");
+	WRITE_ONCE(v.hdr->head, head);
+	CHECK(mpsc_put(ring, 3, 8) == 0 && mpsc_got(ring, 3, 8),
+	      "mpsc: the ring works again once head is right");
+	lfq_ring_put(ring);
+
+	/* an overwriter that finds the oldest record scribbled */
+	ring = make_mpsc(LFQ_MPSC_OVERWRITE, 4, 8);
+	if (IS_ERR(ring)) {
+		CHECK(false, "mpsc corrupt: create OVERWRITE ring");
+		return;
+	}
+	ok = lfq_mpsc_try_reserve(ring, 8, &r) == 0 && r.pos == 0;
+	if (!ok) {
+		CHECK(false, "mpsc corrupt: reserve position 0 of OVERWRITE");
+		goto out;
+	}
+	v = mpsc_view(ring, &r);
+	mpsc_fill(r.data, 0, 8);
+	ok = lfq_mpsc_commit(ring, &r) == 0;
+	ok &= mpsc_put(ring, 1, 8) == 0 && mpsc_put(ring, 2, 8) == 0 &&
+	      mpsc_put(ring, 3, 8) == 0;
+	rec = mpsc_rec_at(&v, 0);
+	WRITE_ONCE(rec->slots, 0);
+	errors = lfq_ring_errors(ring);
+	ok &= mpsc_put(ring, 4, 8) == -EIO;
+	CHECK(ok && lfq_ring_errors(ring) == errors + 1 &&
+	      !mpsc_stats(ring).overwritten && READ_ONCE(v.hdr->tail) == 0,
+	      "mpsc overwrite: a scribbled oldest record is -EIO for the overwriter, and stays");
+	WRITE_ONCE(rec->slots, 1);
+	CHECK(mpsc_put(ring, 4, 8) == 0 && mpsc_stats(ring).overwritten == 1 &&
+	      mpsc_got(ring, 1, 8),
+	      "mpsc overwrite: once its header is right it is overwritten");
+out:
+	lfq_ring_put(ring);
+}
+
+static void __init test_mpsc_blocking(void)
+{
+	struct lfq_wait *ne, *nf;
+	struct lfq_mpsc_res r, p;
+	struct lfq_ring *ring;
+	struct mpsc_view v;
+	struct blocked b;
+	u64 x, head;
+	bool done, ok;
+
+	ring = make_mpsc(LFQ_MPSC_BLOCK, 2, 8);
+	if (IS_ERR(ring)) {
+		CHECK(false, "mpsc blocking: create ring");
+		return;
+	}
+	/* find the shared words: one record through */
+	if (lfq_mpsc_try_reserve(ring, 8, &r) || lfq_mpsc_commit(ring, &r) ||
+	    lfq_mpsc_try_pop(ring, &x, 8) != 8) {
+		CHECK(false, "mpsc blocking: one record through");
+		goto out;
+	}
+	v = mpsc_view(ring, &r);
+	ne = &v.hdr->not_empty;
+	nf = &v.hdr->not_full;
+
+	if (!blocked_start_on(&b, ring, MPSC_POP, 0, ne)) {
+		ok = lfq_mpsc_try_reserve(ring, 8, &r) == 0;
+		if (ok) {
+			memcpy(r.data, &(u64){ 42 }, 8);
+			ok = lfq_mpsc_commit(ring, &r) == 0;
+		}
+		done = blocked_end(&b);
+		CHECK(ok && done && b.slept && b.ret == 0 && b.value == 42,
+		      "mpsc: a pop sleeping on an empty ring is woken by a commit (%d)",
+		      b.ret);
+	}
+	/* behind an uncommitted record, the one its commit wakes */
+	ok = lfq_mpsc_try_reserve(ring, 8, &r) == 0 &&
+	     lfq_mpsc_try_push(ring, &(u64){ 21 }, 8) == 0;
+	if (ok && !blocked_start_on(&b, ring, MPSC_POP, 0, ne)) {
+		memcpy(r.data, &(u64){ 20 }, 8);
+		ok = lfq_mpsc_commit(ring, &r) == 0;
+		done = blocked_end(&b);
+		CHECK(ok && done && b.slept && b.ret == 0 && b.value == 20 &&
+		      lfq_mpsc_try_pop(ring, &x, 8) == 8 && x == 21,
+		      "mpsc: a pop sleeping behind an uncommitted record is woken by its commit (%d)",
+		      b.ret);
+	}
+	ok = lfq_mpsc_try_push(ring, &(u64){ 30 }, 8) == 0 &&
+	     lfq_mpsc_try_push(ring, &(u64){ 31 }, 8) == 0;
+	if (ok && !blocked_start_on(&b, ring, MPSC_RESERVE, 7, nf)) {
+		ok = lfq_mpsc_peek(ring, &p) == 0 && !memcmp(p.data, &(u64){ 30 }, 8) &&
+		     lfq_mpsc_release(ring, &p) == 0;
+		done = blocked_end(&b);
+		CHECK(ok && done && b.slept && b.ret == 0,
+		      "mpsc block: a reserve sleeping on a full ring is woken by a release (%d)",
+		      b.ret);
+		ok = lfq_mpsc_try_pop(ring, &x, 8) == 8 && x == 31 &&
+		     lfq_mpsc_try_pop(ring, &x, 8) == 8 && x == 7;
+		CHECK(ok, "mpsc block: the woken reserve's record lands after the others");
+	}
+
+	if (!blocked_start_on(&b, ring, MPSC_POP, 0, ne)) {
+		kthread_stop(b.task);
+		CHECK(b.slept && completion_done(&b.done) && b.ret == -EINTR,
+		      "mpsc: kthread_stop() ends a sleeping pop with -EINTR (%d)",
+		      b.ret);
+	}
+	ok = lfq_mpsc_try_push(ring, &(u64){ 0 }, 8) == 0 &&
+	     lfq_mpsc_try_push(ring, &(u64){ 1 }, 8) == 0;
+	head = READ_ONCE(v.hdr->head);
+	if (ok && !blocked_start_on(&b, ring, MPSC_RESERVE, 7, nf)) {
+		send_sig(SIGUSR1, b.task, 1);
+		done = blocked_end(&b);
+		CHECK(done && b.slept && b.ret == -EINTR &&
+		      READ_ONCE(v.hdr->head) == head && lfq_mpsc_size(ring) == 2,
+		      "mpsc block: a signal ends a sleeping reserve with -EINTR, holding no position (%d)",
+		      b.ret);
+	}
+	ok = lfq_mpsc_try_pop(ring, &x, 8) == 8 && x == 0 &&
+	     lfq_mpsc_try_pop(ring, &x, 8) == 8 && x == 1 &&
+	     lfq_mpsc_try_pop(ring, &x, 8) == -EAGAIN;
+	CHECK(ok && READ_ONCE(nf->waiters) == 0 && READ_ONCE(ne->waiters) == 0,
+	      "mpsc: no record behind the interrupted calls, no waiter left counted");
+	CHECK(lfq_ring_errors(ring) == 0 && !mpsc_stats(ring).dropped,
+	      "mpsc blocking: no ring errors, no drops");
+out:
+	lfq_ring_put(ring);
+}
+
+/*
+ * A producer in hardirq context: an hrtimer that logs records 0..count-1
+ * of varied lengths, keeping a refused one for its next expiry.
+ */
+struct hardirq_log {
+	struct hrtimer timer;
+	struct lfq_ring *ring;
+	u64 n, count;
+	u64 refused;
+	u64 not_hardirq;		/* expiries that were not in hardirq */
+	int error;
+	u8 buf[128];
+};
+
+static u32 hardirq_len(u64 n)
+{
+	return 1 + n * 29 % 100;
+}
+
+static enum hrtimer_restart hardirq_log_fn(struct hrtimer *timer)
+{
+	struct hardirq_log *l = container_of(timer, struct hardirq_log, timer);
+	u32 len = hardirq_len(l->n);
+	int ret;
+
+	if (!in_hardirq())
+		l->not_hardirq++;
+	mpsc_fill(l->buf, l->n, len);
+	ret = lfq_mpsc_try_push(l->ring, l->buf, len);
+	if (!ret)
+		WRITE_ONCE(l->n, l->n + 1);
+	else if (ret == -ENOSPC)
+		l->refused++;
+	else
+		WRITE_ONCE(l->error, ret);
+	if (l->n == l->count || l->error)
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(50 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static void __init test_mpsc_hardirq(void)
+{
+	struct hardirq_log *l;
+	struct lfq_ring *ring;
+	u64 i;
+	int ret = 0;
+
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	ring = make_mpsc(LFQ_MPSC_DISCARD, 8, 32);
+	if (IS_ERR(ring) || !l) {
+		CHECK(false, "mpsc hardirq: create ring");
+		goto out;
+	}
+	l->ring = ring;
+	l->count = 2000;
+	hrtimer_init(&l->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	l->timer.function = hardirq_log_fn;
+	hrtimer_start(&l->timer, 0, HRTIMER_MODE_REL_HARD);
+	for (i = 0; i < l->count; i++) {
+		ret = lfq_mpsc_pop(ring, mpsc_out, sizeof(mpsc_out), HZ);
+		if (ret != hardirq_len(i) || !mpsc_holds(mpsc_out, i, ret))
+			break;
+	}
+	hrtimer_cancel(&l->timer);
+	CHECK(i == l->count && !l->not_hardirq && !l->error &&
+	      mpsc_stats(ring).dropped == l->refused &&
+	      lfq_mpsc_size(ring) == 0 && lfq_ring_errors(ring) == 0,
+	      "mpsc: %llu records of 1..100 bytes from an hrtimer in hardirq, popped in order by a sleeping consumer (popped %llu, last %d, error %d, refused %llu = dropped %llu, not in hardirq %llu)",
+	      l->count, i, ret, l->error, l->refused, mpsc_stats(ring).dropped,
+	      l->not_hardirq);
+out:
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+	kfree(l);
+}
+
+/*
+ * An LFQ_TEST_F_IRQ job freed (its fd closed) while its interrupts fire
+ * into a full ring: once job_free() returns, nothing pushes any more.
+ */
+static void __init test_mpsc_irq_stop(void)
+{
+	struct lfq_test_job p = {
+		.role = LFQ_TEST_PRODUCE, .threads = 1, .burst = 1,
+		.items = LFQ_TEST_MAX_ITEMS, .flags = LFQ_TEST_F_IRQ,
+		.timeout_ms = 10000, .deadline_ms = 10000,
+	};
+	u8 item[sizeof(struct lfq_test_item)];
+	u64 dropped, n = 0, bad = 0;
+	unsigned long end;
+	struct lfq_ring *ring;
+	struct job *job;
+	int ret;
+
+	ring = make_mpsc(LFQ_MPSC_DISCARD, 16, sizeof(item));
+	if (IS_ERR(ring)) {
+		CHECK(false, "mpsc irq stop: create ring");
+		return;
+	}
+	job = job_start(lfq_ring_get(ring), &p);
+	if (IS_ERR(job)) {
+		CHECK(false, "mpsc irq stop: start job (%ld)", PTR_ERR(job));
+		goto out;
+	}
+	/* until the sources have knocked on the full ring a while */
+	end = jiffies + 5 * HZ;
+	while (mpsc_stats(ring).dropped < 1000 && time_before(jiffies, end))
+		msleep(1);
+	job_free(job);
+	dropped = mpsc_stats(ring).dropped;
+	msleep(20);
+	while ((ret = lfq_mpsc_try_pop(ring, item, sizeof(item))) > 0) {
+		n++;
+		bad += ret != sizeof(item) ||
+		       lfq_test_item_bad(item, sizeof(item), 1 + IRQ_NR);
+	}
+	CHECK(dropped >= 1000 && mpsc_stats(ring).dropped == dropped &&
+	      n == 16 && !bad && !READ_ONCE(nmi_users) &&
+	      lfq_ring_errors(ring) == 0,
+	      "mpsc: freeing an irq job stops its thread, timer, hrtimer and NMIs at once (dropped %llu, then %llu; %llu items, %llu bad)",
+	      dropped, mpsc_stats(ring).dropped, n, bad);
+out:
+	lfq_ring_put(ring);
+}
+
+/*
+ * Producers x consumers kthreads on one kernel ring, every invariant.
+ * On an MPSC ring: nothing lost but what an OVERWRITE ring counted as
+ * overwritten, every refusal counted in dropped, and with
+ * LFQ_TEST_F_IRQ every item of the interrupt sources in its context.
+ * Producers pause 100 us every pause_every items if it is not 0.
+ */
+static void __init stress_ring(const struct lfq_create *c, const char *name,
+			       u32 flags, u32 producers, u32 consumers,
+			       u32 burst, u64 items, u32 pause_every)
 {
 	struct lfq_test_job p = {
 		.role = LFQ_TEST_PRODUCE, .threads = producers, .burst = burst,
 		.items = items * scale, .producers = 0, .flags = flags,
 		.timeout_ms = 5000, .deadline_ms = 120000,
+		.pause_every = pause_every, .pause_us = pause_every ? 100 : 0,
 	};
-	const char *name = type == LFQ_RING_TURN ?
-			   (flags & LFQ_TEST_F_RESERVE ? "turn reserve" : "turn") :
-			   "vyukov";
+	u64 irq_items = flags & LFQ_TEST_F_IRQ ? p.items : 0;
+	u32 sources = producers + (irq_items ? IRQ_NR : 0);
 	struct job *prod = ERR_PTR(-EINVAL), *cons = ERR_PTR(-EINVAL);
+	struct lfq_mpsc_stats st = { 0 };
+	u64 total = p.items * sources;
 	struct lfq_test_result rp, rc;
-	u64 total = p.items * producers;
 	struct lfq_ring *ring;
-	bool ok;
+	u64 lost, refused;
+	bool empty, ctx_ok;
 	void *v;
 
-	v = kmalloc(elem_size, GFP_KERNEL);
-	ring = make_typed(type, capacity, elem_size);
+	v = kmalloc(c->elem_size, GFP_KERNEL);
+	ring = lfq_ring_create(c);
 	if (IS_ERR(ring) || !v) {
 		CHECK(false, "%s stress %ux%u: create ring", name, producers,
 		      consumers);
@@ -1594,7 +3054,10 @@ static void __init test_stress(u32 type, u32 flags, u32 producers,
 	prod = job_start(ring, &p);
 	p.role = LFQ_TEST_CONSUME;
 	p.threads = consumers;
-	p.producers = producers;
+	p.producers = sources;
+	p.flags = flags & ~LFQ_TEST_F_IRQ;
+	p.pause_every = 0;
+	p.pause_us = 0;
 	lfq_ring_get(ring);
 	cons = job_start(ring, &p);
 	if (IS_ERR(prod) || IS_ERR(cons)) {
@@ -1606,19 +3069,34 @@ static void __init test_stress(u32 type, u32 flags, u32 producers,
 	wait_event_idle(cons->wq, job_ended(cons));
 	job_result(prod, &rp);
 	job_result(cons, &rc);
+	refused = atomic64_read(&prod->refused);
 	/* it must be empty now */
-	if (type == LFQ_RING_TURN)
-		ok = lfq_turn_empty(ring) && lfq_turn_try_pop(ring, v) == -EAGAIN;
-	else
-		ok = lfq_vyukov_empty(ring) && lfq_vyukov_try_pop(ring, v) == -EAGAIN;
-	CHECK(!rp.error && !rc.error && rp.moved == total && rc.moved == total &&
+	if (c->type == LFQ_RING_TURN) {
+		empty = lfq_turn_empty(ring) && lfq_turn_try_pop(ring, v) == -EAGAIN;
+	} else if (c->type == LFQ_RING_MPSC) {
+		empty = lfq_mpsc_size(ring) == 0 &&
+			lfq_mpsc_try_pop(ring, v, c->elem_size) == -EAGAIN;
+		lfq_mpsc_stats(ring, &st);
+	} else {
+		empty = lfq_vyukov_empty(ring) && lfq_vyukov_try_pop(ring, v) == -EAGAIN;
+	}
+	lost = c->policy == LFQ_MPSC_OVERWRITE ? st.overwritten : 0;
+	ctx_ok = rp.ctx_moved[LFQ_TEST_CTX_TASK] == p.items * producers &&
+		 rp.ctx_moved[LFQ_TEST_CTX_SOFTIRQ] == irq_items &&
+		 rp.ctx_moved[LFQ_TEST_CTX_HARDIRQ] == irq_items &&
+		 rp.ctx_moved[LFQ_TEST_CTX_NMI] == irq_items;
+	CHECK(!rp.error && !rc.error && rp.moved == total &&
+	      rc.moved + lost == total && rc.missing == lost &&
+	      st.overwritten == lost && st.dropped == refused && ctx_ok &&
 	      !rc.malformed && !rc.duplicates && !rc.misordered &&
-	      !rc.missing && !rc.ring_errors && ok,
-	      "%s stress %ux%u capacity %u burst %u elem %u: %llu items in %llu ms (errors %d/%d, pushed %llu, malformed %llu, dup %llu, order %llu, missing %llu, ring errors %llu, empty %d)",
-	      name, producers, consumers, capacity, burst, elem_size, rc.moved,
-	      rc.nsecs / NSEC_PER_MSEC, rp.error, rc.error, rp.moved,
+	      !rc.ring_errors && empty,
+	      "%s stress %ux%u capacity %u burst %u elem %u: %llu items in %llu ms (errors %d/%d, pushed %llu: task %llu softirq %llu hardirq %llu nmi %llu; malformed %llu, dup %llu, order %llu, missing %llu, overwritten %llu, dropped %llu of %llu refused, ring errors %llu, empty %d)",
+	      name, producers, consumers, c->capacity, burst, c->elem_size,
+	      rc.moved, rc.nsecs / NSEC_PER_MSEC, rp.error, rc.error, rp.moved,
+	      rp.ctx_moved[LFQ_TEST_CTX_TASK], rp.ctx_moved[LFQ_TEST_CTX_SOFTIRQ],
+	      rp.ctx_moved[LFQ_TEST_CTX_HARDIRQ], rp.ctx_moved[LFQ_TEST_CTX_NMI],
 	      rc.malformed, rc.duplicates, rc.misordered, rc.missing,
-	      rc.ring_errors, ok);
+	      st.overwritten, st.dropped, refused, rc.ring_errors, empty);
 out:
 	if (!IS_ERR(prod))
 		job_free(prod);
@@ -1627,6 +3105,44 @@ out:
 	if (!IS_ERR(ring))
 		lfq_ring_put(ring);
 	kfree(v);
+}
+
+static void __init test_stress(u32 type, u32 flags, u32 producers,
+			       u32 consumers, u32 capacity, u32 burst,
+			       u32 elem_size, u64 items)
+{
+	struct lfq_create c = {
+		.type = type, .capacity = capacity, .elem_size = elem_size,
+	};
+	const char *name = type == LFQ_RING_TURN ?
+			   (flags & LFQ_TEST_F_RESERVE ? "turn reserve" : "turn") :
+			   "vyukov";
+
+	stress_ring(&c, name, flags, producers, consumers, burst, items, 0);
+}
+
+/*
+ * MPSC: the ring's one consumer, test items; flags name the shape.
+ * Producers on an OVERWRITE ring pause now and then, so that the
+ * consumer takes records too, not only the overwriters.
+ */
+static void __init test_mpsc_stress(u32 policy, u32 flags, u32 producers,
+				    u32 capacity, u32 burst, u64 items)
+{
+	static const char *const policies[] __initconst = {
+		"discard", "block", "overwrite",
+	};
+	struct lfq_create c = {
+		.type = LFQ_RING_MPSC, .capacity = capacity,
+		.elem_size = sizeof(struct lfq_test_item), .policy = policy,
+	};
+	char name[48];
+
+	snprintf(name, sizeof(name), "mpsc %s%s%s", policies[policy],
+		 flags & LFQ_TEST_F_RESERVE ? " reserve" : "",
+		 flags & LFQ_TEST_F_IRQ ? " irq" : "");
+	stress_ring(&c, name, flags, producers, 1, burst, items,
+		    policy == LFQ_MPSC_OVERWRITE ? capacity / 2 : 0);
 }
 
 static void __init selftest(void)
@@ -1641,10 +3157,20 @@ static void __init selftest(void)
 	test_turn_skipped();
 	test_turn_corrupt();
 	test_turn_blocking();
+	test_mpsc_api();
+	test_mpsc_try_ops();
+	test_mpsc_wrap();
+	test_mpsc_peek();
+	test_mpsc_commit();
+	test_mpsc_policies();
+	test_mpsc_corrupt();
+	test_mpsc_blocking();
+	test_mpsc_hardirq();
+	test_mpsc_irq_stop();
 	if (stress) {
 		const u32 vy = LFQ_RING_VYUKOV, turn = LFQ_RING_TURN;
 		const u32 item = sizeof(struct lfq_test_item);
-		const u32 inplace = LFQ_TEST_F_RESERVE;
+		const u32 inplace = LFQ_TEST_F_RESERVE, irq = LFQ_TEST_F_IRQ;
 
 		test_stress(vy, 0, 1, 1, 64, 1, item, 100000);
 		test_stress(vy, 0, 2, 2, 8, 1, 64, 50000);
@@ -1659,6 +3185,10 @@ static void __init selftest(void)
 		test_stress(turn, inplace, 2, 2, 2, 1, item, 10000);
 		test_stress(turn, inplace, 3, 3, 16, 4, 200, 10000);
 		test_stress(turn, inplace, 1, 2, 2, 2, 64, 10000);
+		test_mpsc_stress(LFQ_MPSC_DISCARD, 0, 4, 256, 4, 20000);
+		test_mpsc_stress(LFQ_MPSC_BLOCK, inplace, 4, 8, 1, 20000);
+		test_mpsc_stress(LFQ_MPSC_OVERWRITE, 0, 4, 32, 8, 20000);
+		test_mpsc_stress(LFQ_MPSC_DISCARD, irq, 2, 64, 8, 5000);
 	}
 	pr_info("1..%u\n", ktap_n);
 }

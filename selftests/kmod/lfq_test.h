@@ -2,7 +2,7 @@
 /*
  * /dev/lfq_test, the ioctls of the test peer lfq_test.ko: attach kernel
  * producer or consumer threads (a job) to a ring fd of the caller (a
- * Vyukov or a turn ring) and collect what they saw.
+ * Vyukov, turn or MPSC ring) and collect what they saw.
  *
  *   job = ioctl(dev, LFQ_TEST_IOC_START, &job)   a new job fd (close-on-exec)
  *   ioctl(job, LFQ_TEST_IOC_RESULT, &result)     waits for the end
@@ -21,22 +21,42 @@
  * seen before (a bitmap shared by the job's threads), and, per consumer
  * thread, in increasing seq order for each producer.
  *
- * Rings: LFQ_RING_VYUKOV and LFQ_RING_TURN. On a Vyukov ring a call of
- * burst n is one lfq_vyukov_push_burst() or lfq_vyukov_pop_burst(). The
- * turn ring has no burst calls, so there a call of burst n is one
- * blocking lfq_turn_push() (pop) followed by up to n - 1 lfq_turn_try_push()
- * (try_pop) until one fails: 1..n items, as a Vyukov burst moves. With
- * LFQ_TEST_F_RESERVE (turn rings only) every item is written or read in
- * its slot instead, between lfq_turn_*_reserve() and lfq_turn_*_commit()
- * (the consumer copies the item out before its commit and checks the
- * copy); a commit that fails (the slot was scribbled) counts as -EIO.
+ * On a Vyukov ring a call of burst n is one lfq_vyukov_push_burst() or
+ * lfq_vyukov_pop_burst(). The turn ring has no burst calls, so there a
+ * call of burst n is one blocking lfq_turn_push() (pop) followed by up
+ * to n - 1 lfq_turn_try_push() (try_pop) until one fails: 1..n items, as
+ * a Vyukov burst moves. With LFQ_TEST_F_RESERVE every item of a turn
+ * ring is written or read in its slot instead, between
+ * lfq_turn_*_reserve() and lfq_turn_*_commit() (the consumer copies the
+ * item out before its commit and checks the copy); a commit that fails
+ * (the slot was scribbled) counts as -EIO.
  * Kernel threads never hold a ticket while they sleep (see kmod/turn.c),
  * so a job never leaves a hole in a turn ring, however it ends.
+ *
+ * MPSC rings: every record is one item of elem_size bytes. A producer's
+ * call of burst n is one lfq_mpsc_push() (with LFQ_TEST_F_RESERVE:
+ * lfq_mpsc_reserve(), the item written in place, lfq_mpsc_commit()),
+ * which waits on a BLOCK ring, then up to n - 1 lfq_mpsc_try_push()
+ * (try_reserve) until one fails. A record the ring refuses (-ENOSPC: a
+ * full DISCARD or OVERWRITE ring) is pushed again, same seq, after a
+ * tick, so that consumers can still expect every item; hdr->dropped
+ * counts the refusals. A consume job has exactly one thread, which takes
+ * bursts with lfq_mpsc_peek_burst() and frees them with
+ * lfq_mpsc_release() (copying each item out first), or pops one record
+ * with lfq_mpsc_pop() (which sleeps) when burst is 1 or none is ready; a
+ * record that is not elem_size bytes long counts as malformed.
+ * LFQ_TEST_F_RESERVE changes only the producers. On an OVERWRITE ring the
+ * producers free records unread, counted in hdr->overwritten: the
+ * consumer ends once the items it took plus hdr->overwritten reach
+ * items * producers, and reports those as missing, so it wants a new ring
+ * of its own. LFQ_TEST_F_IRQ adds producers in interrupt context (below).
  *
  * Errors of START: EFAULT (bad pointer), EINVAL (nonzero reserved field,
  * unknown flag or role, a count out of range, not an lfq ring fd, a ring
  * whose elements cannot hold a test item, LFQ_TEST_F_RESERVE on a ring
- * that is not a turn ring), E2BIG (the consumer's bitmap, items *
+ * that is not a turn or MPSC ring, LFQ_TEST_F_IRQ on a ring that is not
+ * an MPSC ring or with role consume, a consume job on an MPSC ring with
+ * more than one thread), E2BIG (the consumer's bitmap, items *
  * producers bits, is above LFQ_TEST_MAX_SEEN), EBADF, ENOMEM.
  * Unknown ioctls fail with ENOTTY.
  */
@@ -58,9 +78,30 @@
  * corrupts on purpose.
  */
 #define LFQ_TEST_F_SURVIVE_EIO	(1U << 0)
-/* Turn rings: move every item in place, through reserve and commit. */
+/* Turn and MPSC rings: move every item in place, reserve and commit. */
 #define LFQ_TEST_F_RESERVE	(1U << 1)
-#define LFQ_TEST_F_ALL		(LFQ_TEST_F_SURVIVE_EIO | LFQ_TEST_F_RESERVE)
+/*
+ * MPSC rings, role produce: besides its threads, the job produces from
+ * three interrupt sources at once, each with its own producer id and
+ * items items: a timer_list (softirq, id producers + threads, up to 16
+ * items a jiffy), an hrtimer (hardirq, id producers + threads + 1, an
+ * item every 100 us) and NMIs (id producers + threads + 2, an item per
+ * NMI). A kernel thread of the job sends the NMIs to its own CPU (an x86
+ * IPI with NMI_VECTOR), one at a time about every 100 us, and waits for
+ * each: one that has not come after 10 ms ends the job with -ETIMEDOUT.
+ * Each firing pushes with lfq_mpsc_try_push() and keeps a refused item
+ * for its next firing. producers + threads + 3 <= LFQ_TEST_MAX_PRODUCERS.
+ */
+#define LFQ_TEST_F_IRQ		(1U << 2)
+#define LFQ_TEST_F_ALL		(LFQ_TEST_F_SURVIVE_EIO | LFQ_TEST_F_RESERVE | \
+				 LFQ_TEST_F_IRQ)
+
+/* Index of struct lfq_test_result.ctx_moved: the context of a push. */
+#define LFQ_TEST_CTX_TASK	0
+#define LFQ_TEST_CTX_SOFTIRQ	1
+#define LFQ_TEST_CTX_HARDIRQ	2
+#define LFQ_TEST_CTX_NMI	3
+#define LFQ_TEST_NR_CTX		4
 
 #define LFQ_TEST_MAX_THREADS	16
 #define LFQ_TEST_MAX_BURST	32
@@ -123,6 +164,9 @@ struct lfq_test_job {
  *		the timeout or deadline, -EIO, -ENOMEM), or 0 if every thread
  *		finished its work
  * @__pad:	zero
+ * @ctx_moved:	produce: items pushed in each context (LFQ_TEST_CTX_*),
+ *		as in_nmi(), in_hardirq(), in_serving_softirq() said at the
+ *		push; they add up to @moved
  * @__resv:	zero
  */
 struct lfq_test_result {
@@ -136,6 +180,7 @@ struct lfq_test_result {
 	__u64 nsecs;
 	__s32 error;
 	__u32 __pad;
+	__u64 ctx_moved[LFQ_TEST_NR_CTX];
 	__u64 __resv[2];
 };
 
