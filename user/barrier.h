@@ -38,6 +38,12 @@
 						(new), memory_order_relaxed,	\
 						memory_order_relaxed)
 
+/* Like try_cmpxchg_acquire(): acquire on success, relaxed on failure. */
+#define try_cmpxchg_acquire(p, oldp, new)				\
+	atomic_compare_exchange_strong_explicit(__lfq_atomic(p), (oldp),	\
+						(new), memory_order_acquire,	\
+						memory_order_relaxed)
+
 /* Like try_cmpxchg_release(): release on success, relaxed on failure. */
 #define try_cmpxchg_release(p, oldp, new)				\
 	atomic_compare_exchange_strong_explicit(__lfq_atomic(p), (oldp),	\

@@ -14,8 +14,7 @@
  *
  *   seq == pos                  free: nothing committed at pos yet
  *   seq == pos + 1              committed
- *   seq == LFQ_MPSC_TAKEN | id  taken by a reader (or an overwriting
- *                               producer) that will free it
+ *   seq == LFQ_MPSC_TAKEN | id  held by the consumer, to read in place
  *   seq == pos + capacity       freed: free for the next lap
  *
  * Freeing a record resets the seq of every position it took, payload
@@ -27,27 +26,37 @@
  * takes no position, so the consumer never waits on a hole. What a full
  * ring does is the ring's policy: LFQ_MPSC_DISCARD refuses the record
  * and counts it in hdr->dropped, LFQ_MPSC_BLOCK lets lfq_mpsc_reserve()
- * sleep, LFQ_MPSC_OVERWRITE takes the oldest committed record itself,
- * frees it unread and counts it in hdr->overwritten.
+ * sleep, LFQ_MPSC_OVERWRITE frees the oldest committed record unread
+ * and counts it in hdr->overwritten.
+ *
+ * Takers, the consumer and overwriting producers, take and free records
+ * at tail under hdr->taker, a lock that is only ever tried: a taker
+ * that finds it held gives up (-EBUSY, or a refused record), so nobody,
+ * in NMI or not, ever waits for a user who holds it. The lock is what
+ * lets a taker trust tail: a payload runs over the headers of the slots
+ * it takes, so a taker that looked at the record of a stale tail could
+ * read payload as a header.
  *
  * Ordering (the same labels in user/mpsc_log.c, the model in
  * selftests/model/mpsc.pml and Documentation/mpsc_log.rst)::
  *
  *   producer                            taker (consumer, overwriter)
- *   (A) t = acquire(tail)               (T) t = acquire(tail)
- *       CAS head (relaxed), if it fits  (C) seq = acquire(rec(t).seq)
- *   write header and payload                ready if seq == t + 1
- *   (B) release(rec.seq, pos + 1)           CAS seq -> TAKEN (relaxed)
+ *   (A) t = acquire(tail)               (L) lock taker (acquire CAS)
+ *       CAS head (relaxed), if it fits      t = tail
+ *   write header and payload            (C) seq = acquire(rec(t).seq)
+ *   (B) release(rec.seq, pos + 1)           ready if seq == t + 1
  *   (W2) smp_mb, load tail, waiters     read the payload (consumer)
  *                                       reset the seq of each position
  *                                       (D) release(tail, t + slots)
+ *                                       (U) unlock taker (release)
  *
  * Pairs::
  *
  *   (A) pairs with (D): a producer writes positions only after their
  *       last reader has finished with them and reset their seq.
  *   (B) pairs with (C): the payload is read only after it was written.
- *   (T) pairs with (D): a taker sees the resets of the taker before it.
+ *   (L) pairs with (U): a taker sees tail, and the resets, as the last
+ *       taker left them.
  *   (R) in lfq_mpsc_repair() stands in for a dead producer's (B).
  *   (W2) pairs with (W1) in __lfq_wait() and the poll path: a commit
  *       wakes the consumer only if the consumer has caught up with it
@@ -100,9 +109,11 @@ static u32 mpsc_me(const struct lfq_ring *ring)
  * user/turn.c does: it reads the record only after we are gone, so
  * program order is all it needs, and barrier() keeps the compiler from
  * moving the record's stores across the ring's. A reservation's pos and
- * slots are written while the state says PUSH_PENDING; a take's pos is
- * written before the CAS that tags the record, and the tag says whether
- * the take happened.
+ * slots are written while the state says PUSH_PENDING. A taker says POP
+ * with no slots before it tries the taker lock (the module repairs only
+ * a POP whose holder holds the lock), then pos = tail, then slots to
+ * cover each record before it takes it: the module frees what of
+ * pos..pos + slots tail has not passed.
  */
 static void mpsc_claim(struct lfq_ring *ring, u32 state)
 {
@@ -126,6 +137,18 @@ static void mpsc_hold(struct lfq_ring *ring, u32 state, u64 pos, u32 slots)
 	WRITE_ONCE(c->slots, slots);
 	barrier();
 	WRITE_ONCE(c->state, state);
+	barrier();
+}
+
+/* A taker's record: it holds (or is taking) slots positions from pos. */
+static void mpsc_claim_slots(struct lfq_ring *ring, u32 slots)
+{
+	struct lfq_claim *c = ring->claim;
+
+	if (!c)
+		return;
+	barrier();
+	WRITE_ONCE(c->slots, slots);
 	barrier();
 }
 
@@ -218,46 +241,90 @@ static void mpsc_free(struct lfq_ring *ring, u64 from, u64 to)
 		WRITE_ONCE(rec->seq, pos + ring->capacity);
 		WRITE_ONCE(rec->slots, 0);
 	}
-	/* D: pairs with A in __mpsc_reserve() and T in __mpsc_peek() */
+	/* D: pairs with A in __mpsc_reserve() */
 	smp_store_release(&hdr->tail, to);
 	if (ring->info.policy == LFQ_MPSC_BLOCK)
 		lfq_wake(ring, LFQ_NOT_FULL);
 }
 
-/*
- * LFQ_MPSC_OVERWRITE: take the oldest record, at tail t, and free it
- * unread. -EAGAIN if it cannot be taken now: not committed yet (its
- * producer is writing it), or taken by the consumer.
- */
-static int mpsc_drop(struct lfq_ring *ring, u64 t)
+/* Try the taker lock; a holder takes and frees records at tail. */
+static bool mpsc_lock(struct lfq_ring *ring)
 {
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
-	struct lfq_mpsc_rec *rec = mpsc_rec(ring, t);
-	u32 len, slots;
+	u64 free = 0;
+
+	/* L: pairs with U in mpsc_unlock(): tail as the last taker left it */
+	return try_cmpxchg_acquire(&hdr->taker, &free,
+				   LFQ_MPSC_TAKEN | mpsc_me(ring));
+}
+
+static void mpsc_unlock(struct lfq_ring *ring)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+
+	/* U: pairs with L in mpsc_lock() */
+	smp_store_release(&hdr->taker, 0);
+}
+
+static bool mpsc_locked(const struct lfq_ring *ring)
+{
+	const struct lfq_mpsc_hdr *hdr = ring->hdr;
+
+	return READ_ONCE(hdr->taker) == (LFQ_MPSC_TAKEN | mpsc_me(ring));
+}
+
+/*
+ * The header of the record committed at pos, with the taker lock held
+ * (pos is tail, or follows records we hold): 0, -EAGAIN if nothing is
+ * committed there yet, -EIO (for the caller to count: a burst that
+ * stops at a corrupt record reports it with the next call).
+ */
+static int mpsc_take(struct lfq_ring *ring, u64 pos, u32 *len, u32 *slots)
+{
+	struct lfq_mpsc_rec *rec = mpsc_rec(ring, pos);
 	u64 seq;
 
 	/* C: pairs with B in mpsc_commit() and R in lfq_mpsc_repair() */
 	seq = smp_load_acquire(&rec->seq);
-	if (seq != t + 1)
-		return -EAGAIN;
-	len = READ_ONCE(rec->len);
-	slots = READ_ONCE(rec->slots);
-	if (!mpsc_fits(ring, t, len, slots))
-		return lfq_ring_corrupt(ring);
-	/*
-	 * Our claim record is PUSH_PENDING (a reservation under way): it
-	 * names the record we may take, and goes back once it is freed.
-	 */
-	mpsc_hold(ring, LFQ_CLAIM_POP, t, 0);
-	if (!try_cmpxchg_relaxed(&rec->seq, &seq, LFQ_MPSC_TAKEN | mpsc_me(ring))) {
+	if (seq != pos + 1)
+		return seq == pos ? -EAGAIN : -EIO;
+	*len = READ_ONCE(rec->len);
+	*slots = READ_ONCE(rec->slots);
+	return mpsc_fits(ring, pos, *len, *slots) ? 0 : -EIO;
+}
+
+/*
+ * LFQ_MPSC_OVERWRITE: free the oldest record unread. -EAGAIN if that
+ * cannot be done now: the consumer holds the taker lock, or the oldest
+ * record is not committed yet (its producer is writing it).
+ */
+static int mpsc_drop(struct lfq_ring *ring)
+{
+	struct lfq_mpsc_hdr *hdr = ring->hdr;
+	u32 len, slots;
+	int ret;
+	u64 t;
+
+	/* our claim record says PUSH_PENDING, and POP while we hold the lock */
+	mpsc_hold(ring, LFQ_CLAIM_POP, 0, 0);
+	if (!mpsc_lock(ring)) {
 		mpsc_claim(ring, LFQ_CLAIM_PUSH_PENDING);
 		return -EAGAIN;
 	}
-	mpsc_free(ring, t, t + slots);
-	if (len)
-		mpsc_count(&hdr->overwritten);
+	t = READ_ONCE(hdr->tail);
+	mpsc_hold(ring, LFQ_CLAIM_POP, t, 0);
+	ret = mpsc_take(ring, t, &len, &slots);
+	if (!ret) {
+		mpsc_claim_slots(ring, slots);
+		mpsc_free(ring, t, t + slots);
+		if (len)
+			mpsc_count(&hdr->overwritten);
+	}
+	mpsc_unlock(ring);
+	if (ret == -EIO)
+		lfq_ring_corrupt(ring);
 	mpsc_claim(ring, LFQ_CLAIM_PUSH_PENDING);
-	return 0;
+	return ret;
 }
 
 /*
@@ -296,7 +363,7 @@ static int __mpsc_reserve(struct lfq_ring *ring, u32 len,
 		if (used + slots > ring->capacity) {
 			if (ring->info.policy != LFQ_MPSC_OVERWRITE)
 				return -ENOSPC;
-			ret = mpsc_drop(ring, tail);
+			ret = mpsc_drop(ring);
 			if (ret == -EIO)
 				return ret;
 			pos = READ_ONCE(hdr->head);
@@ -366,7 +433,7 @@ static int mpsc_commit(struct lfq_ring *ring, const struct lfq_mpsc_res *res)
 	    (s64)(READ_ONCE(hdr->head) - (res->pos + res->slots)) < 0)
 		return -EINVAL;
 	/*
-	 * B: pairs with C in __mpsc_peek() and mpsc_drop(). A CAS, so that
+	 * B: pairs with C in mpsc_take(). A CAS, so that
 	 * of two racing commits of one reservation only one publishes.
 	 */
 	if (!try_cmpxchg_release(&rec->seq, &seq, res->pos + 1))
@@ -378,63 +445,47 @@ static int mpsc_commit(struct lfq_ring *ring, const struct lfq_mpsc_res *res)
 /*
  * Take up to n committed records from tail for reading, into res[]:
  * their count, or -EAGAIN if none is committed at tail, -EBUSY if an
- * overwriting producer holds it, -EMSGSIZE if its payload is longer
- * than size (it stays in the ring), -EIO. Skip records met before the
- * first taken record are freed on the way; one after it ends the batch.
+ * overwriting producer holds the taker lock (or we do: records taken
+ * and not released) or LFQ_TRY_RETRIES records without payload were
+ * freed on the way, -EMSGSIZE if the payload is longer than size (it
+ * stays in the ring), -EIO. Records without payload met before the
+ * first record taken are freed; one after it ends the batch. We keep the
+ * taker lock while we hold records.
  */
 static int __mpsc_peek(struct lfq_ring *ring, struct lfq_mpsc_res *res,
 		       unsigned int n, size_t size)
 {
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
-	struct lfq_mpsc_rec *rec;
-	unsigned int got = 0, retries;
-	u64 pos, prev, seq;
+	unsigned int got = 0, skipped = 0;
+	u64 pos, first;
 	u32 len, slots;
+	int ret = 0;
 
-	/* T: pairs with D in mpsc_free(): the resets of the last taker */
-	pos = smp_load_acquire(&hdr->tail);
-	for (retries = 0; got < n && retries < LFQ_TRY_RETRIES; retries++) {
-		rec = mpsc_rec(ring, pos);
-		/* C: pairs with B in mpsc_commit() and R in lfq_mpsc_repair() */
-		seq = smp_load_acquire(&rec->seq);
-		if (seq != pos + 1) {
-			if (got)
-				break;
-			if (seq == pos)
-				return -EAGAIN;
-			if (seq & LFQ_MPSC_TAKEN)
-				return -EBUSY;
-			/* an overwriter freed it under us? */
-			prev = pos;
-			pos = smp_load_acquire(&hdr->tail);	/* T */
-			if (pos != prev)
-				continue;
-			return lfq_ring_corrupt(ring);
-		}
-		len = READ_ONCE(rec->len);
-		slots = READ_ONCE(rec->slots);
-		if (got && (!len || len > size ||
-			    !mpsc_fits(ring, pos, len, slots)))
+	if (!mpsc_lock(ring))
+		return -EBUSY;
+	/* ours to move while we hold the lock */
+	first = pos = READ_ONCE(hdr->tail);
+	mpsc_hold(ring, LFQ_CLAIM_POP, first, 0);
+	while (got < n) {
+		ret = mpsc_take(ring, pos, &len, &slots);
+		if (ret || (got && !len))
 			break;
-		if (!mpsc_fits(ring, pos, len, slots))
-			return lfq_ring_corrupt(ring);
-		if (len > size)
-			return -EMSGSIZE;
-		if (!got)
-			mpsc_hold(ring, LFQ_CLAIM_POP, pos, 0);
-		if (!try_cmpxchg_relaxed(&rec->seq, &seq,
-					 LFQ_MPSC_TAKEN | mpsc_me(ring))) {
-			/* an overwriter took it: start again from tail */
-			if (got)
-				break;
-			pos = smp_load_acquire(&hdr->tail);	/* T */
-			continue;
-		}
+		if (len <= size)
+			mpsc_claim_slots(ring, (u32)(pos + slots - first));
 		if (!len) {
+			if (skipped++ == LFQ_TRY_RETRIES) {
+				ret = -EBUSY;
+				break;
+			}
 			mpsc_free(ring, pos, pos + slots);
 			pos += slots;
 			continue;
 		}
+		if (len > size) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		WRITE_ONCE(mpsc_rec(ring, pos)->seq, LFQ_MPSC_TAKEN | mpsc_me(ring));
 		res[got].data = mpsc_payload(ring, pos, slots);
 		res[got].len = len;
 		res[got].slots = slots;
@@ -442,14 +493,18 @@ static int __mpsc_peek(struct lfq_ring *ring, struct lfq_mpsc_res *res,
 		got++;
 		pos += slots;
 	}
-	return got ? (int)got : -EBUSY;
+	if (got)
+		return got;
+	mpsc_unlock(ring);
+	return ret == -EIO ? lfq_ring_corrupt(ring) : ret;
 }
 
 /*
  * Free the records taken up to and including res: res must be one we
  * hold, named as the ring handed it out. Walk our records from tail to
  * it, so that a position inside one of them (whose payload may look like
- * anything) is not taken for a record.
+ * anything) is not taken for a record. The taker lock goes with the
+ * last record we hold.
  */
 static int mpsc_release(struct lfq_ring *ring, const struct lfq_mpsc_res *res)
 {
@@ -460,7 +515,8 @@ static int mpsc_release(struct lfq_ring *ring, const struct lfq_mpsc_res *res)
 	u64 pos = tail;
 	u32 slots;
 
-	if ((s64)(res->pos - tail) < 0 || (s64)(end - tail) > ring->capacity ||
+	if (!mpsc_locked(ring) || (s64)(res->pos - tail) < 0 ||
+	    (s64)(end - tail) > ring->capacity ||
 	    res->data != mpsc_payload(ring, res->pos, res->slots))
 		return -EINVAL;
 	for (;;) {
@@ -477,6 +533,8 @@ static int mpsc_release(struct lfq_ring *ring, const struct lfq_mpsc_res *res)
 	if (slots != res->slots)
 		return -EINVAL;
 	mpsc_free(ring, tail, end);
+	if (READ_ONCE(mpsc_rec(ring, end)->seq) != (LFQ_MPSC_TAKEN | mpsc_me(ring)))
+		mpsc_unlock(ring);
 	return 0;
 }
 
@@ -495,31 +553,29 @@ static int mpsc_commit_claim(struct lfq_ring *ring,
 	return ret;
 }
 
-/* Takes under the claim record: POP while we hold records. */
+/* Takes under the claim record: POP while we hold the taker lock. */
 static int mpsc_peek_claim(struct lfq_ring *ring, struct lfq_mpsc_res *res,
 			   unsigned int n, size_t size)
 {
-	int ret = __mpsc_peek(ring, res, n, size);
+	int ret;
+
+	mpsc_hold(ring, LFQ_CLAIM_POP, 0, 0);
+	ret = __mpsc_peek(ring, res, n, size);
 
 	if (ret <= 0)
 		mpsc_claim(ring, LFQ_CLAIM_IDLE);
 	return ret;
 }
 
-/* What is left taken after a release starts at the end of res, if any. */
+/* Our claim goes with the taker lock, after our last record. */
 static int mpsc_release_claim(struct lfq_ring *ring,
 			      const struct lfq_mpsc_res *res)
 {
-	u64 end = res->pos + res->slots;
 	int ret = mpsc_release(ring, res);
 
-	if (ret || !ring->claim)
-		return ret;
-	if (READ_ONCE(mpsc_rec(ring, end)->seq) == (LFQ_MPSC_TAKEN | mpsc_me(ring)))
-		mpsc_hold(ring, LFQ_CLAIM_POP, end, 0);
-	else
+	if (!ret && !mpsc_locked(ring))
 		mpsc_claim(ring, LFQ_CLAIM_IDLE);
-	return 0;
+	return ret;
 }
 
 static int mpsc_push_op(struct lfq_ring *ring, void *arg)

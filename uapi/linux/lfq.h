@@ -280,7 +280,10 @@ struct lfq_claim {
  * struct lfq_mpsc_hdr - head of the ring region of LFQ_RING_MPSC
  * @head:	next position to reserve; producers move it by CAS
  * @tail:	position of the oldest record not yet freed; moved by the
- *		record's taker (the consumer, or an overwriting producer)
+ *		taker (the consumer, or an overwriting producer)
+ * @taker:	the taker lock: 0, or LFQ_MPSC_TAKEN | id while the holder of
+ *		claim record id (LFQ_MPSC_NOBODY: one without a record) takes
+ *		and frees records at tail. Only ever tried, never waited for.
  * @not_empty:	the consumer sleeping until a record is committed
  * @not_full:	producers (LFQ_MPSC_BLOCK) sleeping until space is freed
  * @dropped:	records refused because the ring was full
@@ -300,7 +303,8 @@ struct lfq_mpsc_hdr {
 	__u64 head;
 	__u64 __pad_head[7];
 	__u64 tail;
-	__u64 __pad_tail[7];
+	__u64 taker;
+	__u64 __pad_tail[6];
 	struct lfq_wait not_empty;
 	struct lfq_wait not_full;
 	__u64 dropped;
@@ -318,9 +322,8 @@ struct lfq_mpsc_hdr {
  *
  *   p                      free for p (the slot was freed a lap ago)
  *   p + 1                  a committed record starts at p
- *   LFQ_MPSC_TAKEN | id    the record at p is being read or dropped by
- *                          the holder of claim record id
- *                          (LFQ_MPSC_NOBODY: one without a record)
+ *   LFQ_MPSC_TAKEN | id    the record at p is held by the consumer
+ *                          that holds the taker lock (hdr->taker)
  *   p + capacity           freed: free for p + capacity
  *
  * A record's payload starts right after this header when the whole
