@@ -57,7 +57,7 @@ static long lfq_ring_ioctl_wait(struct lfq_ring *ring, void __user *arg)
 {
 	struct lfq_wait_req req;
 	unsigned int dir;
-	long timeout, ret;
+	long ret;
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
@@ -65,11 +65,15 @@ static long lfq_ring_ioctl_wait(struct lfq_ring *ring, void __user *arg)
 	    (req.dir != LFQ_WAKE_NOT_EMPTY && req.dir != LFQ_WAKE_NOT_FULL))
 		return -EINVAL;
 	dir = ilog2(req.dir);
-	timeout = req.timeout_ms < 0 ? MAX_SCHEDULE_TIMEOUT :
-				       msecs_to_jiffies(req.timeout_ms);
 	lfq_ring_touch_repair(ring);
-	ret = wait_event_interruptible_timeout(ring->wq[dir],
-			READ_ONCE(ring->wait[dir]->futex) != req.seq, timeout);
+	/* an hrtimer, as futex waits use: never less than the time asked */
+	if (req.timeout_ms < 0)
+		ret = wait_event_interruptible(ring->wq[dir],
+			READ_ONCE(ring->wait[dir]->futex) != req.seq);
+	else
+		ret = wait_event_interruptible_hrtimeout(ring->wq[dir],
+			READ_ONCE(ring->wait[dir]->futex) != req.seq,
+			ms_to_ktime(req.timeout_ms));
 	/*
 	 * The caller counted itself in waiters before it came to sleep. A
 	 * task killed here (woken or not) never returns to take itself off
@@ -78,9 +82,9 @@ static long lfq_ring_ioctl_wait(struct lfq_ring *ring, void __user *arg)
 	 */
 	if (fatal_signal_pending(current))
 		atomic_add_unless((atomic_t *)&ring->wait[dir]->waiters, -1, 0);
-	if (ret < 0)
-		return -EINTR;
-	return ret ? 0 : -ETIMEDOUT;
+	if (ret == -ETIME)
+		return -ETIMEDOUT;
+	return ret ? -EINTR : 0;
 }
 
 static struct lfq_file *lfq_file_alloc(struct lfq_ring *ring, int rec)
