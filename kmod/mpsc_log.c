@@ -177,8 +177,8 @@ static void mpsc_free(struct lfq_ring *ring, u64 from, u64 to)
 	}
 	/* D: pairs with A in __mpsc_reserve() */
 	smp_store_release(&hdr->tail, to);
-	if (ring->info.policy == LFQ_MPSC_BLOCK)
-		lfq_wake(ring, LFQ_NOT_FULL);
+	/* BLOCK producers, and whoever polls for POLLOUT */
+	lfq_wake(ring, LFQ_NOT_FULL);
 }
 
 /* Try the taker lock; a holder takes and frees records at tail. */
@@ -822,14 +822,17 @@ static int mpsc_repair_push(struct lfq_ring *ring, u64 pos, u32 slots)
 /*
  * A taker that died holding the taker lock had taken, or was taking,
  * the records from pos to pos + slots: free what of them tail has not
- * passed yet, and the lock.
+ * passed yet, and the lock. It may have died inside a free, which
+ * resets positions from tail on before it moves tail: those are freed
+ * already.
  */
 static int mpsc_repair_take(struct lfq_ring *ring, u64 pos, u32 slots,
 			    unsigned int id)
 {
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
 	u64 tail = READ_ONCE(hdr->tail);
-	u64 end = pos + slots, at;
+	u64 head = READ_ONCE(hdr->head);
+	u64 end = pos + slots, at = tail;
 	struct lfq_mpsc_rec *rec;
 	unsigned int lost = 0;
 	u32 len, n;
@@ -837,20 +840,27 @@ static int mpsc_repair_take(struct lfq_ring *ring, u64 pos, u32 slots,
 
 	if (READ_ONCE(hdr->taker) != (LFQ_MPSC_TAKEN | id))
 		return 0;
-	if (slots > ring->capacity) {
+	if (slots > ring->capacity || (s64)(head - end) < 0) {
 		ret = lfq_ring_corrupt(ring);
-	} else if ((s64)(tail - pos) >= 0 && (s64)(end - tail) > 0) {
-		for (at = tail; (s64)(end - at) > 0; at += n) {
+	} else if ((s64)(tail - pos) >= 0) {
+		while ((s64)(end - at) > 0) {
 			rec = mpsc_rec(ring, at);
+			if (READ_ONCE(rec->seq) == at + ring->capacity) {
+				at++;
+				continue;
+			}
 			len = READ_ONCE(rec->len);
 			n = READ_ONCE(rec->slots);
-			if (!mpsc_fits(ring, at, len, n)) {
+			if (!mpsc_fits(ring, at, len, n) ||
+			    (s64)(head - (at + n)) < 0) {
 				ret = lfq_ring_corrupt(ring);
 				break;
 			}
 			lost += !!len;
+			at += n;
 		}
-		mpsc_free(ring, tail, end);
+		if (at != tail)
+			mpsc_free(ring, tail, at);
 	}
 	/* the lock was the dead taker's */
 	mpsc_unlock(ring);

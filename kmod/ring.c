@@ -658,6 +658,14 @@ void lfq_wake_at(struct lfq_ring *ring, unsigned int dir, const __u64 *at,
 {
 	/* W2: pairs with W1 in __lfq_wait(), kmod/ring.c and user/ring.c */
 	smp_mb();
+	/*
+	 * The sleepers first, then where they sleep: a sleeper counts itself
+	 * only after it has moved to where it sleeps, so if we count one, *at
+	 * says where it sleeps, and a commit of a position the sleeper has
+	 * left wakes nobody.
+	 */
+	if (likely(!smp_load_acquire(&ring->wait[dir]->waiters)))
+		return;
 	if (READ_ONCE(*at) == pos)
 		lfq_wake_sleepers(ring, dir);
 }

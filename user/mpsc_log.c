@@ -243,8 +243,8 @@ static void mpsc_free(struct lfq_ring *ring, u64 from, u64 to)
 	}
 	/* D: pairs with A in __mpsc_reserve() */
 	smp_store_release(&hdr->tail, to);
-	if (ring->info.policy == LFQ_MPSC_BLOCK)
-		lfq_wake(ring, LFQ_NOT_FULL);
+	/* BLOCK producers, and whoever polls for POLLOUT */
+	lfq_wake(ring, LFQ_NOT_FULL);
 }
 
 /* Try the taker lock; a holder takes and frees records at tail. */

@@ -14,11 +14,14 @@
 #   3. lfq_dev_test: the /dev/lfq and peer kselftests
 #   4. turn_dev_test: the turn ring's kselftests (claim records, repairs,
 #      kill -9 of participants, LFQ_IOC_WAIT, scribblers)
-#   5. vyukov_stress and turn_stress on the /dev/lfq backend, if built
-#   6. two turn_dev_test modes that single-step or kill a participant at
+#   5. mpsc_dev_test: the MPSC log ring's kselftests (kernel threads,
+#      timer, hrtimer and NMI logging to a user consumer in epoll, the
+#      policies, kill -9 of participants, corrupt rings, forged claims)
+#   6. vyukov_stress and turn_stress on the /dev/lfq backend, if built
+#   7. two turn_dev_test modes that single-step or kill a participant at
 #      an exact instant: a claim record never names a ticket its owner
 #      does not hold, and a sleeper killed in LFQ_IOC_WAIT is uncounted
-#   7. rmmod: refused while a job fd, a ring fd, a ring mapping or a ring
+#   8. rmmod: refused while a job fd, a ring fd, a ring mapping or a ring
 #      with a repair pending is open, done once they are gone
 #
 # Every result is a TAP line at column 0; the exit status is 1 if anything
@@ -97,6 +100,12 @@ if [ -x ./turn_dev_test ]; then
 	t0=$(date +%s)
 	./turn_dev_test
 	tap $? "turn_dev_test: all kselftests passed ($(($(date +%s) - t0))s)"
+fi
+
+if [ -x ./mpsc_dev_test ]; then
+	t0=$(date +%s)
+	./mpsc_dev_test
+	tap $? "mpsc_dev_test: all kselftests passed ($(($(date +%s) - t0))s)"
 fi
 
 # the same stress bodies on /dev/lfq rings (TCG is slow: a tenth of the items)
