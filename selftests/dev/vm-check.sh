@@ -17,7 +17,7 @@
 #   5. mpsc_dev_test: the MPSC log ring's kselftests (kernel threads,
 #      timer, hrtimer and NMI logging to a user consumer in epoll, the
 #      policies, kill -9 of participants, corrupt rings, forged claims)
-#   6. vyukov_stress and turn_stress on the /dev/lfq backend, if built
+#   6. vyukov_stress, turn_stress and mpsc_stress on the /dev/lfq backend
 #   7. two turn_dev_test modes that single-step or kill a participant at
 #      an exact instant: a claim record never names a ticket its owner
 #      does not hold, and a sleeper killed in LFQ_IOC_WAIT is uncounted
@@ -109,7 +109,7 @@ if [ -x ./mpsc_dev_test ]; then
 fi
 
 # the same stress bodies on /dev/lfq rings (TCG is slow: a tenth of the items)
-for ring in vyukov turn; do
+for ring in vyukov turn mpsc; do
 	[ -x ./${ring}_stress ] || continue
 	t0=$(date +%s)
 	LFQ_TEST_BACKENDS=dev LFQ_STRESS_SCALE=0.1 ./${ring}_stress
