@@ -1,21 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the /dev/lfq kselftests (lfq_dev_test.c, turn_dev_test.c) share,
- * as static functions and macros on top of kselftest_harness.h: the
- * device checks, raw ring fds, the kernel peer's jobs (/dev/lfq_test) and
- * their results, stop markers, passing an fd over a unix socket, the
- * scribblers' random numbers, and the end of the holders that vm-check.sh
- * starts.
+ * What the /dev/lfq kselftests (lfq_dev_test.c, turn_dev_test.c,
+ * mpsc_dev_test.c) share, as static functions and macros on top of
+ * kselftest_harness.h: the device checks, raw ring fds and claim
+ * records, the kernel peer's jobs (/dev/lfq_test) and their results,
+ * stop markers, passing an fd over a unix socket, the scribblers' random
+ * numbers, waits on shared words and on other processes, kill -9, and
+ * the end of the holders that vm-check.sh starts. The includer defines
+ * _GNU_SOURCE.
  */
 #ifndef LFQ_DEV_UTIL_H
 #define LFQ_DEV_UTIL_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -251,6 +258,226 @@ static inline int hold_until_killed(const char *file)
 	close(out);
 	for (;;)
 		pause();
+}
+
+static inline __u64 ld64(const __u64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline __u32 ld32(const __u32 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void st64(__u64 *p, __u64 v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline void st32(__u32 *p, __u32 v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline int raw_join(int fd, __u32 *rec)
+{
+	int j = ioctl(fd, LFQ_IOC_JOIN, rec);
+
+	return j < 0 ? -errno : j;
+}
+
+static inline int participant(struct lfq_ring **h, int fd)
+{
+	int ret = lfq_ring_attach(h, fd);
+
+	if (ret)
+		return ret;
+	ret = lfq_ring_join(*h);
+	if (ret)
+		lfq_ring_destroy(*h);
+	return ret;
+}
+
+static inline int wait_u64(const __u64 *p, __u64 want, int ms)
+{
+	long long end = now_ms() + ms;
+
+	while (ld64(p) != want) {
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		usleep(500);
+	}
+	return 0;
+}
+
+static inline int wait_u64_ge(const __u64 *p, __u64 want, int ms)
+{
+	long long end = now_ms() + ms;
+
+	while ((__s64)(ld64(p) - want) < 0) {
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		usleep(500);
+	}
+	return 0;
+}
+
+static inline int wait_u32_nonzero(const __u32 *p, int ms)
+{
+	long long end = now_ms() + ms;
+
+	while (!ld32(p)) {
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		usleep(500);
+	}
+	return 0;
+}
+
+/*
+ * Wait until record rec of the ring behind fd is free again (its repair
+ * is done): JOIN hands out the lowest free record, so join until it is
+ * rec, closing what we get. 0, or -ETIMEDOUT.
+ */
+static inline int wait_record_free(int fd, __u32 rec, int ms)
+{
+	long long end = now_ms() + ms;
+	__u32 got;
+	int j;
+
+	for (;;) {
+		j = raw_join(fd, &got);
+		if (j >= 0) {
+			close(j);
+			if (got == rec)
+				return 0;
+		}
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
+}
+
+static inline char proc_state(const char *path)
+{
+	char buf[512], *p;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+static inline int wait_asleep(pid_t pid, pid_t tid, int ms)
+{
+	long long end = now_ms() + ms;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	while (proc_state(path) != 'S') {
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		usleep(500);
+	}
+	return 0;
+}
+
+static inline pid_t gettid_(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static inline void fdinfo(int fd, char *text, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	text[0] = 0;
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return;
+	n = read(f, text, size - 1);
+	text[n > 0 ? n : 0] = 0;
+	close(f);
+}
+
+static inline int read_within(int fd, void *buf, size_t n, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long end = now_ms() + ms;
+	size_t got = 0;
+	ssize_t k;
+	int left;
+
+	while (got < n) {
+		left = (int)(end - now_ms());
+		if (left <= 0 || poll(&pfd, 1, left) == 0)
+			return -ETIMEDOUT;
+		k = read(fd, (char *)buf + got, n - got);
+		if (k == 0)
+			return -EPIPE;
+		if (k < 0 && errno != EINTR)
+			return -errno;
+		if (k > 0)
+			got += k;
+	}
+	return 0;
+}
+
+static inline void kill9(struct __test_metadata *_metadata, pid_t pid)
+{
+	int status;
+
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+/*
+ * Keep only the tests whose name (or fixture.variant.name) contains one
+ * of names: the 6.1 harness runs every test it has.
+ */
+static inline void filter_tests(int n, char **names)
+{
+	struct __fixture_metadata *f;
+	struct __test_metadata *t, *keep, **tail;
+	struct __fixture_variant_metadata *v;
+	char full[256];
+	int i;
+	bool hit;
+
+	for (f = __fixture_list; f; f = f->next) {
+		keep = NULL;
+		tail = &keep;
+		for (t = f->tests; t; t = t->next) {
+			hit = false;
+			for (v = f->variant; !hit && v; v = v->next) {
+				snprintf(full, sizeof(full), "%s.%s.%s", f->name,
+					 v->name, t->name);
+				for (i = 0; i < n && !hit; i++)
+					hit = strstr(full, names[i]);
+			}
+			snprintf(full, sizeof(full), "%s.%s", f->name, t->name);
+			for (i = 0; i < n && !hit; i++)
+				hit = strstr(full, names[i]);
+			if (hit) {
+				*tail = t;
+				tail = &t->next;
+			}
+		}
+		*tail = NULL;
+		f->tests = keep;
+	}
 }
 
 #endif /* LFQ_DEV_UTIL_H */

@@ -89,26 +89,6 @@
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static __u64 ld64(const __u64 *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static __u32 ld32(const __u32 *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static void st64(__u64 *p, __u64 v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
-static void st32(__u32 *p, __u32 v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
 static struct lfq_create turn(unsigned int capacity, unsigned int elem_size)
 {
 	struct lfq_create c = {
@@ -121,13 +101,6 @@ static struct lfq_create turn(unsigned int capacity, unsigned int elem_size)
 }
 
 /* LFQ_IOC_JOIN: a new fd owning record *rec, or -errno. */
-static int raw_join(int fd, __u32 *rec)
-{
-	int j = ioctl(fd, LFQ_IOC_JOIN, rec);
-
-	return j < 0 ? -errno : j;
-}
-
 static int raw_wait(int fd, __u32 dir, __u32 seq, int timeout_ms)
 {
 	struct lfq_wait_req req = {
@@ -255,109 +228,9 @@ static void raw_publish(struct raw *r, __u64 pos, __u32 producer, __u64 seq)
 }
 
 /* Wait up to ms for *p to become want: 0, or -ETIMEDOUT. */
-static int wait_u64(const __u64 *p, __u64 want, int ms)
-{
-	long long end = now_ms() + ms;
-
-	while (ld64(p) != want) {
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-		usleep(500);
-	}
-	return 0;
-}
-
-static int wait_u32_nonzero(const __u32 *p, int ms)
-{
-	long long end = now_ms() + ms;
-
-	while (!ld32(p)) {
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-		usleep(500);
-	}
-	return 0;
-}
-
-/*
- * Wait until record rec of the ring behind fd is free again (its repair
- * is done): JOIN hands out the lowest free record, so join until it is
- * rec, closing what we get. 0, or -ETIMEDOUT.
- */
-static int wait_record_free(int fd, __u32 rec, int ms)
-{
-	long long end = now_ms() + ms;
-	__u32 got;
-	int j;
-
-	for (;;) {
-		j = raw_join(fd, &got);
-		if (j >= 0) {
-			close(j);
-			if (got == rec)
-				return 0;
-		}
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-		usleep(1000);
-	}
-}
-
 /* The state letter of a task in /proc (R, S, T, ...), or 0. */
-static char proc_state(const char *path)
-{
-	char buf[512], *p;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /* Wait until task tid of process pid sleeps (S): 0, or -ETIMEDOUT. */
-static int wait_asleep(pid_t pid, pid_t tid, int ms)
-{
-	long long end = now_ms() + ms;
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	while (proc_state(path) != 'S') {
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-		usleep(500);
-	}
-	return 0;
-}
-
-static pid_t gettid_(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
-
 /* The text of /proc/self/fdinfo/fd. */
-static void fdinfo(int fd, char *text, size_t size)
-{
-	char path[64];
-	ssize_t n;
-	int f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	text[0] = 0;
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return;
-	n = read(f, text, size - 1);
-	text[n > 0 ? n : 0] = 0;
-	close(f);
-}
-
 /* The repair counters of a ring's descriptor, all at once. */
 #define EXPECT_REPAIRS(desc, sk, dr, un, er) do {			\
 	EXPECT_EQ((__u64)(sk), ld64(&(desc)->skipped));			\
@@ -444,18 +317,6 @@ static int user_pop(struct lfq_ring *h, enum umode m, void *elem,
 }
 
 /* A participant's own handle on the ring behind fd, joined: 0 or -errno. */
-static int participant(struct lfq_ring **h, int fd)
-{
-	int ret = lfq_ring_attach(h, fd);
-
-	if (ret)
-		return ret;
-	ret = lfq_ring_join(*h);
-	if (ret)
-		lfq_ring_destroy(*h);
-	return ret;
-}
-
 /*
  * One side of a transfer: user threads, each with its own joined handle,
  * producing or consuming lfq_test_item.h items. Every pause_every items
@@ -2267,42 +2128,7 @@ TEST(repair_of_eight_dead_producers_over_two_laps)
 /* ---- kill -9 and SIGSTOP of real participants ------------------------------- */
 
 /* Read exactly n bytes within ms: 0, or -ETIMEDOUT / -EPIPE / -errno. */
-static int read_within(int fd, void *buf, size_t n, int ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	long long end = now_ms() + ms;
-	size_t got = 0;
-	ssize_t k;
-	int left;
-
-	while (got < n) {
-		left = (int)(end - now_ms());
-		if (left <= 0 || poll(&pfd, 1, left) == 0)
-			return -ETIMEDOUT;
-		k = read(fd, (char *)buf + got, n - got);
-		if (k == 0)
-			return -EPIPE;
-		if (k < 0 && errno != EINTR)
-			return -errno;
-		if (k > 0)
-			got += k;
-	}
-	return 0;
-}
-
 /* Wait up to ms for *p >= want. */
-static int wait_u64_ge(const __u64 *p, __u64 want, int ms)
-{
-	long long end = now_ms() + ms;
-
-	while ((__s64)(ld64(p) - want) < 0) {
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-		usleep(500);
-	}
-	return 0;
-}
-
 /* The record that holds state (a child's, whose index it cannot tell). */
 static int wait_claim_state(struct raw *r, __u32 state, int ms)
 {
@@ -2317,15 +2143,6 @@ static int wait_claim_state(struct raw *r, __u32 state, int ms)
 			return -ETIMEDOUT;
 		usleep(500);
 	}
-}
-
-static void kill9(struct __test_metadata *_metadata, pid_t pid)
-{
-	int status;
-
-	ASSERT_EQ(0, kill(pid, SIGKILL));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 static void sigstop_child(struct __test_metadata *_metadata, pid_t pid)
@@ -3255,43 +3072,6 @@ static int waiters_leak(void)
 	       ld32(&r.hdr->not_full.waiters), after - before,
 	       (unsigned long long)r.desc->skipped);
 	return ld32(&r.hdr->not_full.waiters) ? 1 : 0;
-}
-
-/*
- * Keep only the tests whose name (or fixture.variant.name) contains one
- * of names: the 6.1 harness runs every test it has.
- */
-static void filter_tests(int n, char **names)
-{
-	struct __fixture_metadata *f;
-	struct __test_metadata *t, *keep, **tail;
-	struct __fixture_variant_metadata *v;
-	char full[256];
-	int i;
-	bool hit;
-
-	for (f = __fixture_list; f; f = f->next) {
-		keep = NULL;
-		tail = &keep;
-		for (t = f->tests; t; t = t->next) {
-			hit = false;
-			for (v = f->variant; !hit && v; v = v->next) {
-				snprintf(full, sizeof(full), "%s.%s.%s", f->name,
-					 v->name, t->name);
-				for (i = 0; i < n && !hit; i++)
-					hit = strstr(full, names[i]);
-			}
-			snprintf(full, sizeof(full), "%s.%s", f->name, t->name);
-			for (i = 0; i < n && !hit; i++)
-				hit = strstr(full, names[i]);
-			if (hit) {
-				*tail = t;
-				tail = &t->next;
-			}
-		}
-		*tail = NULL;
-		f->tests = keep;
-	}
 }
 
 int main(int argc, char **argv)
