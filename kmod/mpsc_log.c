@@ -795,9 +795,7 @@ void lfq_mpsc_init(struct lfq_ring *ring)
 
 /*
  * A producer that died holding a reservation: publish it as a record
- * without payload, which the consumer skips. One that died taking
- * records (reading them, or dropping one to overwrite it): free what it
- * holds, which its tag in their seq says.
+ * without payload, which the consumer skips.
  */
 static int mpsc_repair_push(struct lfq_ring *ring, u64 pos, u32 slots)
 {
