@@ -1405,48 +1405,56 @@ static void __init test_blocking(void)
 /* ---- the turn ring -------------------------------------------------------- */
 
 /*
- * The shared words of a turn ring, found from any reservation of it
- * through the ABI layout: the turn word is the slot's first LFQ_TURN_SLOT_HDR
- * bytes, slot 0 is LFQ_TURN_SLOTS_OFF bytes after the ring header.
+ * The shared words of a ring, found from an element (or payload) in slot
+ * pos & mask through the ABI layout: the element follows the slot's
+ * header of slot_hdr bytes, slot 0 is info->slots_off bytes after the
+ * ring header.
  */
-struct turn_view {
-	struct lfq_turn_hdr *hdr;
+struct ring_view {
+	union {
+		struct lfq_turn_hdr *turn;
+		struct lfq_mpsc_hdr *mpsc;
+	};
 	u8 *slots;
 	u32 stride;
 	u64 mask;
 	u32 capacity;
 };
 
-static struct turn_view __init turn_view(struct lfq_ring *ring,
-					 const struct lfq_turn_ref *ref)
+static struct ring_view __init ring_view(struct lfq_ring *ring, void *elem,
+					 u64 pos, u32 slot_hdr)
 {
 	const struct lfq_info *info = lfq_ring_info(ring);
-	struct turn_view v = {
+	struct ring_view v = {
 		.stride = info->slot_stride,
 		.mask = info->capacity - 1,
 		.capacity = info->capacity,
 	};
 
-	v.slots = (u8 *)ref->elem - LFQ_TURN_SLOT_HDR -
-		  (ref->ticket & v.mask) * v.stride;
-	v.hdr = (void *)(v.slots - info->slots_off);
+	v.slots = (u8 *)elem - slot_hdr - (pos & v.mask) * v.stride;
+	v.turn = (void *)(v.slots - info->slots_off);
 	return v;
 }
 
-/* The turn word of the slot of ticket pos. */
-static u64 *__init turn_word(const struct turn_view *v, u64 pos)
+static struct ring_view __init turn_view(struct lfq_ring *ring,
+					 const struct lfq_turn_ref *ref)
+{
+	return ring_view(ring, ref->elem, ref->ticket, LFQ_TURN_SLOT_HDR);
+}
+
+static u64 *__init turn_word(const struct ring_view *v, u64 pos)
 {
 	return (u64 *)(v->slots + (pos & v->mask) * v->stride);
 }
 
 /* 2 * lap of ticket pos: the turn at which its producer may write. */
-static u64 __init turn_lap2(const struct turn_view *v, u64 pos)
+static u64 __init turn_lap2(const struct ring_view *v, u64 pos)
 {
 	return pos / v->capacity * 2;
 }
 
 /* What lfq_turn_repair() stores for a producer that died holding pos. */
-static void __init turn_skip(const struct turn_view *v, u64 pos)
+static void __init turn_skip(const struct ring_view *v, u64 pos)
 {
 	smp_store_release(turn_word(v, pos),
 			  (turn_lap2(v, pos) + 1) | LFQ_TURN_SKIPPED);
@@ -1613,7 +1621,7 @@ static void __init test_turn_reserve(void)
 {
 	struct lfq_turn_ref r0, r1, r2, p0, forged;
 	struct lfq_ring *ring;
-	struct turn_view tv;
+	struct ring_view tv;
 	u64 v, x;
 	bool ok;
 	int i;
@@ -1628,7 +1636,7 @@ static void __init test_turn_reserve(void)
 	if (r0.ticket != 0 || !r0.elem)
 		goto out;
 	tv = turn_view(ring, &r0);
-	CHECK(READ_ONCE(tv.hdr->head) == 1 && READ_ONCE(*turn_word(&tv, 0)) == 0 &&
+	CHECK(READ_ONCE(tv.turn->head) == 1 && READ_ONCE(*turn_word(&tv, 0)) == 0 &&
 	      lfq_turn_size(ring) == 1 && lfq_turn_try_pop(ring, &x) == -EAGAIN,
 	      "turn: a reservation holds its ticket (head 1, size 1) and is not poppable before its commit");
 	memcpy(r0.elem, &(u64){ 0xabc }, sizeof(u64));
@@ -1654,7 +1662,7 @@ static void __init test_turn_reserve(void)
 	      "turn: a second push_commit of the same reservation is -EINVAL");
 	CHECK(lfq_turn_try_pop_reserve(ring, &p0) == 0 && p0.ticket == 0 &&
 	      p0.elem == r0.elem && *(u64 *)p0.elem == 0xabc &&
-	      READ_ONCE(tv.hdr->tail) == 1,
+	      READ_ONCE(tv.turn->tail) == 1,
 	      "turn: try_pop_reserve hands out the item in its slot");
 	forged = p0;
 	forged.ticket += 4;
@@ -1697,7 +1705,7 @@ static void __init test_turn_reserve(void)
 	v = 7;
 	CHECK(lfq_turn_try_push(ring, &v) == -ENOSPC &&
 	      lfq_turn_push(ring, &v, 2) == -ETIMEDOUT &&
-	      READ_ONCE(tv.hdr->head) == 7,
+	      READ_ONCE(tv.turn->head) == 7,
 	      "turn: ticket 7 waits for the slot ticket 3 still holds: -ENOSPC, -ETIMEDOUT, no ticket taken");
 	CHECK(lfq_turn_pop_commit(ring, &p0) == 0 &&
 	      lfq_turn_try_push(ring, &v) == 0 &&
@@ -1713,7 +1721,7 @@ static void __init test_turn_skipped(void)
 {
 	struct lfq_turn_ref r, r2, r3;
 	struct lfq_ring *ring;
-	struct turn_view tv;
+	struct ring_view tv;
 	u64 v, x;
 	bool ok;
 	int i;
@@ -1736,7 +1744,7 @@ static void __init test_turn_skipped(void)
 	CHECK(lfq_turn_size(ring) == 3 && lfq_turn_try_pop(ring, &x) == 0 &&
 	      x == 10 && lfq_turn_try_pop(ring, &x) == 0 && x == 12,
 	      "turn: pops pass over the skipped ticket 1");
-	CHECK(READ_ONCE(tv.hdr->tail) == 3 && READ_ONCE(*turn_word(&tv, 1)) == 2 &&
+	CHECK(READ_ONCE(tv.turn->tail) == 3 && READ_ONCE(*turn_word(&tv, 1)) == 2 &&
 	      lfq_turn_try_pop(ring, &x) == -EAGAIN,
 	      "turn: the skipped slot was released for the next lap (tail 3, turn 2)");
 	CHECK(lfq_turn_push_commit(ring, &r) == -EINVAL,
@@ -1746,13 +1754,13 @@ static void __init test_turn_skipped(void)
 	ok = lfq_turn_try_push_reserve(ring, &r) == 0 && r.ticket == 3;
 	turn_skip(&tv, 3);
 	CHECK(ok && lfq_turn_pop(ring, &x, 2) == -ETIMEDOUT &&
-	      READ_ONCE(tv.hdr->tail) == 4 && READ_ONCE(*turn_word(&tv, 3)) == 2,
+	      READ_ONCE(tv.turn->tail) == 4 && READ_ONCE(*turn_word(&tv, 3)) == 2,
 	      "turn: a pop releases a skipped ticket at the tail, then times out on the empty ring");
 	ok = lfq_turn_try_push_reserve(ring, &r) == 0 && r.ticket == 4;
 	turn_skip(&tv, 4);
 	CHECK(ok && READ_ONCE(*turn_word(&tv, 4)) == (3 | LFQ_TURN_SKIPPED) &&
 	      lfq_turn_try_pop_reserve(ring, &r) == -EAGAIN &&
-	      READ_ONCE(tv.hdr->tail) == 5 && READ_ONCE(*turn_word(&tv, 4)) == 4,
+	      READ_ONCE(tv.turn->tail) == 5 && READ_ONCE(*turn_word(&tv, 4)) == 4,
 	      "turn: so does try_pop_reserve, in the next lap");
 
 	/* several in a row, then an item */
@@ -1783,7 +1791,7 @@ static void __init test_turn_corrupt(void)
 {
 	struct lfq_turn_ref r;
 	struct lfq_ring *ring;
-	struct turn_view tv;
+	struct ring_view tv;
 	u64 v = 1, x, errors;
 	unsigned long start;
 	bool ok;
@@ -1832,20 +1840,20 @@ static void __init test_turn_corrupt(void)
 	for (v = 0; v < 8; v++)
 		ok &= lfq_turn_try_push(ring, &v) == 0 &&
 		      lfq_turn_try_pop(ring, &x) == 0 && x == v;
-	CHECK(ok && READ_ONCE(tv.hdr->head) == 11,
+	CHECK(ok && READ_ONCE(tv.turn->head) == 11,
 	      "turn: and can be once its turn is back");
 	/* head moved a lap back: the slot at head is a lap ahead of it */
-	WRITE_ONCE(tv.hdr->head, 7);
+	WRITE_ONCE(tv.turn->head, 7);
 	errors = lfq_ring_errors(ring);
 	CHECK(lfq_turn_try_push(ring, &v) == -EIO &&
 	      lfq_ring_errors(ring) == errors + 1,
 	      "turn: a head moved a lap back is -EIO");
-	WRITE_ONCE(tv.hdr->tail, 7);
+	WRITE_ONCE(tv.turn->tail, 7);
 	CHECK(lfq_turn_try_pop(ring, &x) == -EIO,
 	      "turn: so is a tail moved a lap back");
 	/* moved a lap ahead: the slots are not there yet, which is no error */
-	WRITE_ONCE(tv.hdr->head, 15);
-	WRITE_ONCE(tv.hdr->tail, 15);
+	WRITE_ONCE(tv.turn->head, 15);
+	WRITE_ONCE(tv.turn->tail, 15);
 	errors = lfq_ring_errors(ring);
 	CHECK(lfq_turn_try_push(ring, &v) == -ENOSPC &&
 	      lfq_turn_try_pop(ring, &x) == -EAGAIN &&
@@ -1861,7 +1869,7 @@ static void __init test_turn_blocking(void)
 	struct lfq_turn_ref r, p;
 	struct lfq_wait *ne, *nf;
 	struct lfq_ring *ring;
-	struct turn_view tv;
+	struct ring_view tv;
 	struct blocked b;
 	u64 v, x, head;
 	bool done, ok;
@@ -1878,8 +1886,8 @@ static void __init test_turn_blocking(void)
 		goto out;
 	}
 	tv = turn_view(ring, &r);
-	ne = &tv.hdr->not_empty;
-	nf = &tv.hdr->not_full;
+	ne = &tv.turn->not_empty;
+	nf = &tv.turn->not_full;
 
 	if (!blocked_start_on(&b, ring, TURN_POP, 0, ne)) {
 		v = 42;
@@ -1969,12 +1977,12 @@ static void __init test_turn_blocking(void)
 	}
 	for (v = 0; v < 2; v++)
 		lfq_turn_try_push(ring, &v);
-	head = READ_ONCE(tv.hdr->head);
+	head = READ_ONCE(tv.turn->head);
 	if (!blocked_start_on(&b, ring, TURN_PUSH_RESERVE, 7, nf)) {
 		send_sig(SIGUSR1, b.task, 1);
 		done = blocked_end(&b);
 		CHECK(done && b.slept && b.ret == -EINTR &&
-		      READ_ONCE(tv.hdr->head) == head && lfq_turn_size(ring) == 2,
+		      READ_ONCE(tv.turn->head) == head && lfq_turn_size(ring) == 2,
 		      "turn: a signal ends a sleeping push_reserve with -EINTR, holding no ticket (%d)",
 		      b.ret);
 	}
@@ -2003,49 +2011,26 @@ static struct lfq_ring *__init make_mpsc(u32 policy, u32 capacity,
 	return lfq_ring_create(&c);
 }
 
-/*
- * The shared words of an MPSC ring, found from a record that does not
- * wrap through the ABI layout: its header is the LFQ_MPSC_SLOT_HDR bytes
- * before its payload, slot 0 is LFQ_MPSC_SLOTS_OFF bytes after the ring
- * header.
- */
-struct mpsc_view {
-	struct lfq_mpsc_hdr *hdr;
-	u8 *slots;
-	u32 stride;
-	u64 mask;
-	u32 capacity;
-};
-
-static struct mpsc_view __init mpsc_view(struct lfq_ring *ring,
+/* An MPSC ring's view, from a record that does not wrap. */
+static struct ring_view __init mpsc_view(struct lfq_ring *ring,
 					 const struct lfq_mpsc_res *res)
 {
-	const struct lfq_info *info = lfq_ring_info(ring);
-	struct mpsc_view v = {
-		.stride = info->slot_stride,
-		.mask = info->capacity - 1,
-		.capacity = info->capacity,
-	};
-
-	v.slots = (u8 *)res->data - LFQ_MPSC_SLOT_HDR -
-		  (res->pos & v.mask) * v.stride;
-	v.hdr = (void *)(v.slots - info->slots_off);
-	return v;
+	return ring_view(ring, res->data, res->pos, LFQ_MPSC_SLOT_HDR);
 }
 
-static struct lfq_mpsc_rec *__init mpsc_rec_at(const struct mpsc_view *v,
+static struct lfq_mpsc_rec *__init mpsc_rec_at(const struct ring_view *v,
 					       u64 pos)
 {
 	return (void *)(v->slots + (pos & v->mask) * v->stride);
 }
 
-static u64 __init mpsc_seq(const struct mpsc_view *v, u64 pos)
+static u64 __init mpsc_seq(const struct ring_view *v, u64 pos)
 {
 	return READ_ONCE(mpsc_rec_at(v, pos)->seq);
 }
 
 /* The payload of a record that starts at pos and does not wrap. */
-static void *__init mpsc_payload_at(const struct mpsc_view *v, u64 pos)
+static void *__init mpsc_payload_at(const struct ring_view *v, u64 pos)
 {
 	return (u8 *)mpsc_rec_at(v, pos) + LFQ_MPSC_SLOT_HDR;
 }
@@ -2055,7 +2040,7 @@ static void *__init mpsc_payload_at(const struct mpsc_view *v, u64 pos)
  * and payload in consecutive slots, or if they would run past the end of
  * the lap, the rest of the lap and the payload from slot 0.
  */
-static u32 __init mpsc_slots_for(const struct mpsc_view *v, u64 pos, u32 len)
+static u32 __init mpsc_slots_for(const struct ring_view *v, u64 pos, u32 len)
 {
 	u32 n = DIV_ROUND_UP(len + LFQ_MPSC_SLOT_HDR, v->stride);
 	u32 off = pos & v->mask;
@@ -2231,7 +2216,7 @@ static void __init test_mpsc_try_ops(void)
 	struct lfq_mpsc_res res, burst[4];
 	struct lfq_mpsc_stats st;
 	struct lfq_ring *ring;
-	struct mpsc_view v;
+	struct ring_view v;
 	unsigned long start;
 	u64 n, size, head;
 	u32 len, max, one;
@@ -2276,7 +2261,7 @@ static void __init test_mpsc_try_ops(void)
 	CHECK(ok, "mpsc: try_pop returns them in order; a buffer too small is -EMSGSIZE and the record stays");
 
 	/* fill it with one-slot records */
-	head = READ_ONCE(v.hdr->head);
+	head = READ_ONCE(v.mpsc->head);
 	for (ok = true, n = 3; n < 11; n++)
 		ok &= mpsc_put(ring, n, 8) == 0;
 	start = jiffies;
@@ -2288,7 +2273,7 @@ static void __init test_mpsc_try_ops(void)
 	st = mpsc_stats(ring);
 	CHECK(ok && time_before(jiffies, start + HZ) && st.dropped == 5 &&
 	      !st.overwritten && lfq_mpsc_size(ring) == 8 &&
-	      READ_ONCE(v.hdr->head) == head + 8,
+	      READ_ONCE(v.mpsc->head) == head + 8,
 	      "mpsc discard: a full ring refuses every push and reserve at once (-ENOSPC), each counted in dropped (%llu)",
 	      st.dropped);
 	for (ok = true, n = 3; n < 11; n++)
@@ -2317,7 +2302,7 @@ static void __init test_mpsc_try_ops(void)
 			break;
 		}
 		size = lfq_mpsc_size(ring);
-		ok &= size == mpsc_slots_for(&v, READ_ONCE(v.hdr->tail), len);
+		ok &= size == mpsc_slots_for(&v, READ_ONCE(v.mpsc->tail), len);
 		switch (n / 3 % 3) {
 		case 0:
 			ok &= mpsc_got(ring, n, len);
@@ -2347,7 +2332,7 @@ static void __init test_mpsc_wrap(void)
 {
 	struct lfq_mpsc_res res;
 	struct lfq_ring *ring;
-	struct mpsc_view v;
+	struct ring_view v;
 	u32 max, slots;
 	bool ok, wraps;
 	u64 n, pos;
@@ -2371,7 +2356,7 @@ static void __init test_mpsc_wrap(void)
 	ok &= lfq_mpsc_try_reserve(ring, 100, &res) == 0 && res.pos == 7;
 	CHECK(ok && res.len == 100 && res.slots == 1 + DIV_ROUND_UP(100, v.stride) &&
 	      res.data == v.slots && lfq_mpsc_size(ring) == res.slots &&
-	      READ_ONCE(v.hdr->head) == 7 + res.slots &&
+	      READ_ONCE(v.mpsc->head) == 7 + res.slots &&
 	      READ_ONCE(mpsc_rec_at(&v, 7)->len) == 100 &&
 	      READ_ONCE(mpsc_rec_at(&v, 7)->slots) == res.slots &&
 	      mpsc_seq(&v, 7) == 7,
@@ -2380,16 +2365,16 @@ static void __init test_mpsc_wrap(void)
 	mpsc_fill(res.data, 7, 100);
 	ok = lfq_mpsc_commit(ring, &res) == 0 && mpsc_seq(&v, 7) == 8 &&
 	     mpsc_got(ring, 7, 100);
-	CHECK(ok && READ_ONCE(v.hdr->tail) == 10 && mpsc_seq(&v, 7) == 15 &&
+	CHECK(ok && READ_ONCE(v.mpsc->tail) == 10 && mpsc_seq(&v, 7) == 15 &&
 	      mpsc_seq(&v, 8) == 16 && mpsc_seq(&v, 9) == 17,
 	      "mpsc: it pops whole, and frees every slot it took for the next lap");
 
 	/* the longest record at every offset */
 	max = lfq_mpsc_max_len(ring);
 	for (ok = true, n = 0; n < v.capacity && ok; n++) {
-		while (ok && (READ_ONCE(v.hdr->head) & v.mask) != n)
+		while (ok && (READ_ONCE(v.mpsc->head) & v.mask) != n)
 			ok = mpsc_put(ring, n, 8) == 0 && mpsc_got(ring, n, 8);
-		pos = READ_ONCE(v.hdr->head);
+		pos = READ_ONCE(v.mpsc->head);
 		slots = mpsc_slots_for(&v, pos, max);
 		wraps = (pos & v.mask) + slots > v.capacity;
 		ok = lfq_mpsc_try_reserve(ring, max, &res) == 0 &&
@@ -2414,7 +2399,7 @@ static void __init test_mpsc_peek(void)
 	const u64 taken = LFQ_MPSC_TAKEN | LFQ_MPSC_NOBODY;
 	struct lfq_mpsc_rec *rec;
 	struct lfq_ring *ring;
-	struct mpsc_view v;
+	struct ring_view v;
 	bool ok;
 	int ret;
 
@@ -2437,7 +2422,7 @@ static void __init test_mpsc_peek(void)
 	      r[0].data == mpsc_payload_at(&v, 0) && mpsc_holds(r[0].data, 0, 10) &&
 	      r[1].pos == 1 && r[1].len == 20 && mpsc_holds(r[1].data, 1, 20) &&
 	      mpsc_seq(&v, 0) == taken && mpsc_seq(&v, 1) == taken &&
-	      READ_ONCE(v.hdr->tail) == 0 && lfq_mpsc_size(ring) == 3,
+	      READ_ONCE(v.mpsc->tail) == 0 && lfq_mpsc_size(ring) == 3,
 	      "mpsc: peek_burst of 2 takes the two oldest in place (seq TAKEN | NOBODY) and frees nothing (%d)",
 	      ret);
 	CHECK(lfq_mpsc_peek(ring, &res) == -EBUSY &&
@@ -2453,16 +2438,16 @@ static void __init test_mpsc_peek(void)
 	forged.pos += v.capacity;
 	ok &= lfq_mpsc_release(ring, &forged) == -EINVAL;
 	ok &= lfq_mpsc_release(ring, &c) == -EINVAL;
-	CHECK(ok && READ_ONCE(v.hdr->tail) == 0 && mpsc_seq(&v, 1) == taken &&
+	CHECK(ok && READ_ONCE(v.mpsc->tail) == 0 && mpsc_seq(&v, 1) == taken &&
 	      mpsc_seq(&v, 2) == 3 && lfq_mpsc_size(ring) == 3,
 	      "mpsc: forged releases (slots, payload, lap; a record not taken) are -EINVAL and change nothing");
 	CHECK(lfq_mpsc_release(ring, &r[0]) == 0 &&
-	      READ_ONCE(v.hdr->tail) == 1 && mpsc_seq(&v, 0) == v.capacity &&
+	      READ_ONCE(v.mpsc->tail) == 1 && mpsc_seq(&v, 0) == v.capacity &&
 	      mpsc_seq(&v, 1) == taken && lfq_mpsc_peek(ring, &res) == -EBUSY,
 	      "mpsc: release of the first frees it alone, for the next lap (seq %u)",
 	      v.capacity);
 	CHECK(lfq_mpsc_release(ring, &r[0]) == -EINVAL &&
-	      READ_ONCE(v.hdr->tail) == 1,
+	      READ_ONCE(v.mpsc->tail) == 1,
 	      "mpsc: a second release of it is -EINVAL");
 	ok = lfq_mpsc_release(ring, &r[1]) == 0 &&
 	     lfq_mpsc_peek_burst(ring, r, 4) == 1 && r[0].pos == 2 &&
@@ -2474,7 +2459,7 @@ static void __init test_mpsc_peek(void)
 	ok = mpsc_put(ring, 3, 8) == 0 && mpsc_put(ring, 4, 40) == 0 &&
 	     mpsc_put(ring, 5, 8) == 0 && lfq_mpsc_peek_burst(ring, r, 4) == 3;
 	CHECK(ok && lfq_mpsc_release(ring, &r[2]) == 0 &&
-	      lfq_mpsc_size(ring) == 0 && READ_ONCE(v.hdr->tail) == 6 &&
+	      lfq_mpsc_size(ring) == 0 && READ_ONCE(v.mpsc->tail) == 6 &&
 	      lfq_mpsc_release(ring, &r[0]) == -EINVAL &&
 	      lfq_mpsc_release(ring, &r[1]) == -EINVAL,
 	      "mpsc: release of a burst's last record frees the whole burst");
@@ -2504,7 +2489,7 @@ static void __init test_mpsc_peek(void)
 	/* as R in lfq_mpsc_repair() publishes it: len before seq */
 	smp_store_release(&rec->seq, 10);
 	CHECK(ok && lfq_mpsc_peek(ring, &res) == 0 && res.pos == 10 &&
-	      mpsc_holds(res.data, 10, 8) && READ_ONCE(v.hdr->tail) == 10 &&
+	      mpsc_holds(res.data, 10, 8) && READ_ONCE(v.mpsc->tail) == 10 &&
 	      mpsc_seq(&v, 9) == 9 + v.capacity &&
 	      lfq_mpsc_release(ring, &res) == 0,
 	      "mpsc: peek frees a record without payload (a repaired one) on its way to the next");
@@ -2521,7 +2506,7 @@ static void __init test_mpsc_commit(void)
 {
 	struct lfq_mpsc_res r, r1, r2, p, forged;
 	struct lfq_ring *ring;
-	struct mpsc_view v;
+	struct ring_view v;
 	bool ok;
 
 	ring = make_mpsc(LFQ_MPSC_DISCARD, 4, 8);
@@ -2535,7 +2520,7 @@ static void __init test_mpsc_commit(void)
 	if (r.pos != 0 || !r.data)
 		goto out;
 	v = mpsc_view(ring, &r);
-	CHECK(READ_ONCE(v.hdr->head) == 1 && mpsc_seq(&v, 0) == 0 &&
+	CHECK(READ_ONCE(v.mpsc->head) == 1 && mpsc_seq(&v, 0) == 0 &&
 	      READ_ONCE(mpsc_rec_at(&v, 0)->len) == 8 &&
 	      READ_ONCE(mpsc_rec_at(&v, 0)->slots) == 1 &&
 	      lfq_mpsc_size(ring) == 1 &&
@@ -2562,7 +2547,7 @@ static void __init test_mpsc_commit(void)
 	forged.data = NULL;
 	ok &= lfq_mpsc_commit(ring, &forged) == -EINVAL;
 	ok &= lfq_mpsc_release(ring, &r) == -EINVAL;
-	CHECK(ok && mpsc_seq(&v, 0) == 0 && READ_ONCE(v.hdr->head) == 1,
+	CHECK(ok && mpsc_seq(&v, 0) == 0 && READ_ONCE(v.mpsc->head) == 1,
 	      "mpsc: forged commits (payload, slots, lap, position, length, NULL) and a release of a reservation are -EINVAL and change nothing");
 	CHECK(lfq_mpsc_commit(ring, &r) == 0 && mpsc_seq(&v, 0) == 1,
 	      "mpsc: commit publishes the record (seq 1)");
@@ -2573,8 +2558,8 @@ static void __init test_mpsc_commit(void)
 	      lfq_mpsc_release(ring, &p) == 0,
 	      "mpsc: so is one while the consumer holds it");
 	CHECK(lfq_mpsc_commit(ring, &r) == -EINVAL &&
-	      mpsc_seq(&v, 0) == v.capacity && READ_ONCE(v.hdr->head) == 1 &&
-	      READ_ONCE(v.hdr->tail) == 1,
+	      mpsc_seq(&v, 0) == v.capacity && READ_ONCE(v.mpsc->head) == 1 &&
+	      READ_ONCE(v.mpsc->tail) == 1,
 	      "mpsc: and one after it was consumed (the slot is the next lap's)");
 
 	/* commits out of order, records in position order */
@@ -2606,7 +2591,7 @@ static void __init test_mpsc_policies(void)
 	struct lfq_mpsc_res r, p;
 	struct lfq_mpsc_stats st;
 	struct lfq_ring *ring;
-	struct mpsc_view v;
+	struct ring_view v;
 	unsigned long start;
 	bool ok;
 	u64 n;
@@ -2658,12 +2643,12 @@ static void __init test_mpsc_policies(void)
 	ok &= mpsc_put(ring, 4, 8) == 0;
 	st = mpsc_stats(ring);
 	CHECK(ok && st.overwritten == 1 && !st.dropped &&
-	      READ_ONCE(v.hdr->tail) == 1 && lfq_mpsc_size(ring) == 4,
+	      READ_ONCE(v.mpsc->tail) == 1 && lfq_mpsc_size(ring) == 4,
 	      "mpsc overwrite: a push into a full ring frees the oldest record unread, counted in overwritten");
 	ok = mpsc_put(ring, 5, 60) == 0;	/* two slots, at 5 and 6 */
 	st = mpsc_stats(ring);
-	CHECK(ok && st.overwritten == 3 && READ_ONCE(v.hdr->tail) == 3 &&
-	      READ_ONCE(v.hdr->head) == 7,
+	CHECK(ok && st.overwritten == 3 && READ_ONCE(v.mpsc->tail) == 3 &&
+	      READ_ONCE(v.mpsc->head) == 7,
 	      "mpsc overwrite: a two-slot record frees as many as it needs (%llu overwritten)",
 	      st.overwritten);
 	CHECK(mpsc_got(ring, 3, 8) && mpsc_got(ring, 4, 8) &&
@@ -2678,19 +2663,19 @@ static void __init test_mpsc_policies(void)
 	ok &= mpsc_put(ring, 11, 8) == -ENOSPC;
 	st = mpsc_stats(ring);
 	CHECK(ok && st.dropped == 1 && st.overwritten == 3 &&
-	      READ_ONCE(v.hdr->tail) == 7 && lfq_mpsc_size(ring) == 4,
+	      READ_ONCE(v.mpsc->tail) == 7 && lfq_mpsc_size(ring) == 4,
 	      "mpsc overwrite: an uncommitted oldest record is not freed: -ENOSPC, counted in dropped");
 	mpsc_fill(r.data, 7, 8);
 	ok = lfq_mpsc_commit(ring, &r) == 0 && mpsc_put(ring, 11, 8) == 0;
 	st = mpsc_stats(ring);
-	CHECK(ok && st.overwritten == 4 && READ_ONCE(v.hdr->tail) == 8,
+	CHECK(ok && st.overwritten == 4 && READ_ONCE(v.mpsc->tail) == 8,
 	      "mpsc overwrite: once committed, it is");
 	/* nor one the consumer holds */
 	ok = lfq_mpsc_peek(ring, &p) == 0 && p.pos == 8 &&
 	     mpsc_put(ring, 12, 8) == -ENOSPC;
 	st = mpsc_stats(ring);
 	CHECK(ok && st.dropped == 2 && st.overwritten == 4 &&
-	      READ_ONCE(v.hdr->tail) == 8 && mpsc_holds(p.data, 8, 8),
+	      READ_ONCE(v.mpsc->tail) == 8 && mpsc_holds(p.data, 8, 8),
 	      "mpsc overwrite: nor is one the consumer holds: -ENOSPC, dropped, and the held record intact");
 	ok = lfq_mpsc_release(ring, &p) == 0 && mpsc_put(ring, 12, 8) == 0;
 	for (n = 9; n < 13; n++)
@@ -2709,7 +2694,7 @@ static void __init test_mpsc_corrupt(void)
 	struct lfq_mpsc_res r, burst[2];
 	struct lfq_mpsc_rec *rec;
 	struct lfq_ring *ring;
-	struct mpsc_view v;
+	struct ring_view v;
 	unsigned long start;
 	u64 errors, head;
 	bool ok;
@@ -2737,7 +2722,7 @@ static void __init test_mpsc_corrupt(void)
 	      lfq_mpsc_peek_burst(ring, burst, 2) == -EIO &&
 	      lfq_mpsc_pop(ring, mpsc_out, 8, HZ) == -EIO;
 	CHECK(ok && lfq_ring_errors(ring) == errors + 4 &&
-	      time_before(jiffies, start + HZ) && READ_ONCE(v.hdr->tail) == 1,
+	      time_before(jiffies, start + HZ) && READ_ONCE(v.mpsc->tail) == 1,
 	      "mpsc: a committed record that says it takes the whole ring is -EIO for every pop, at once, counted");
 	WRITE_ONCE(rec->slots, 1);
 	WRITE_ONCE(rec->len, v.stride - LFQ_MPSC_SLOT_HDR + 1);
@@ -2754,8 +2739,8 @@ static void __init test_mpsc_corrupt(void)
 	      "mpsc: a seq at the tail that no state has is -EIO");
 
 	/* head more than a lap past tail */
-	head = READ_ONCE(v.hdr->head);
-	WRITE_ONCE(v.hdr->head, head + v.capacity + 1);
+	head = READ_ONCE(v.mpsc->head);
+	WRITE_ONCE(v.mpsc->head, head + v.capacity + 1);
 	errors = lfq_ring_errors(ring);
 	ok = mpsc_put(ring, 3, 8) == -EIO &&
 	     lfq_mpsc_push(ring, mpsc_in, 8, HZ) == -EIO &&
@@ -2763,7 +2748,7 @@ static void __init test_mpsc_corrupt(void)
 	     lfq_mpsc_reserve(ring, 8, &r, HZ) == -EIO;
 	CHECK(ok && lfq_ring_errors(ring) == errors + 4 && !mpsc_stats(ring).dropped,
 	      "mpsc: a head more than a lap past the tail is -EIO for every push, not a drop");
-	WRITE_ONCE(v.hdr->head, head);
+	WRITE_ONCE(v.mpsc->head, head);
 	CHECK(mpsc_put(ring, 3, 8) == 0 && mpsc_got(ring, 3, 8),
 	      "mpsc: the ring works again once head is right");
 	lfq_ring_put(ring);
@@ -2789,7 +2774,7 @@ static void __init test_mpsc_corrupt(void)
 	errors = lfq_ring_errors(ring);
 	ok &= mpsc_put(ring, 4, 8) == -EIO;
 	CHECK(ok && lfq_ring_errors(ring) == errors + 1 &&
-	      !mpsc_stats(ring).overwritten && READ_ONCE(v.hdr->tail) == 0,
+	      !mpsc_stats(ring).overwritten && READ_ONCE(v.mpsc->tail) == 0,
 	      "mpsc overwrite: a scribbled oldest record is -EIO for the overwriter, and stays");
 	WRITE_ONCE(rec->slots, 1);
 	CHECK(mpsc_put(ring, 4, 8) == 0 && mpsc_stats(ring).overwritten == 1 &&
@@ -2804,7 +2789,7 @@ static void __init test_mpsc_blocking(void)
 	struct lfq_wait *ne, *nf;
 	struct lfq_mpsc_res r, p;
 	struct lfq_ring *ring;
-	struct mpsc_view v;
+	struct ring_view v;
 	struct blocked b;
 	u64 x, head;
 	bool done, ok;
@@ -2821,8 +2806,8 @@ static void __init test_mpsc_blocking(void)
 		goto out;
 	}
 	v = mpsc_view(ring, &r);
-	ne = &v.hdr->not_empty;
-	nf = &v.hdr->not_full;
+	ne = &v.mpsc->not_empty;
+	nf = &v.mpsc->not_full;
 
 	if (!blocked_start_on(&b, ring, MPSC_POP, 0, ne)) {
 		ok = lfq_mpsc_try_reserve(ring, 8, &r) == 0;
@@ -2869,12 +2854,12 @@ static void __init test_mpsc_blocking(void)
 	}
 	ok = lfq_mpsc_try_push(ring, &(u64){ 0 }, 8) == 0 &&
 	     lfq_mpsc_try_push(ring, &(u64){ 1 }, 8) == 0;
-	head = READ_ONCE(v.hdr->head);
+	head = READ_ONCE(v.mpsc->head);
 	if (ok && !blocked_start_on(&b, ring, MPSC_RESERVE, 7, nf)) {
 		send_sig(SIGUSR1, b.task, 1);
 		done = blocked_end(&b);
 		CHECK(done && b.slept && b.ret == -EINTR &&
-		      READ_ONCE(v.hdr->head) == head && lfq_mpsc_size(ring) == 2,
+		      READ_ONCE(v.mpsc->head) == head && lfq_mpsc_size(ring) == 2,
 		      "mpsc block: a signal ends a sleeping reserve with -EINTR, holding no position (%d)",
 		      b.ret);
 	}
