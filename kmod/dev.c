@@ -198,11 +198,12 @@ static int lfq_ring_mmap(struct file *file, struct vm_area_struct *vma)
 
 static __poll_t lfq_ring_poll(struct file *file, poll_table *wait)
 {
-	struct lfq_ring *ring = ((struct lfq_file *)file->private_data)->ring;
+	struct lfq_file *lf = file->private_data;
+	struct lfq_ring *ring = lf->ring;
 
 	poll_wait(file, &ring->wq[LFQ_NOT_EMPTY], wait);
 	poll_wait(file, &ring->wq[LFQ_NOT_FULL], wait);
-	return lfq_ring_poll_mask(ring);
+	return lfq_ring_poll_mask(ring, lf->rec);
 }
 
 static void lfq_ring_show_fdinfo(struct seq_file *m, struct file *file)

@@ -110,12 +110,15 @@ typedef int (*lfq_try_fn)(struct lfq_ring *ring, void *arg);
 
 int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 	       void *arg, long timeout);
+int __lfq_spin(struct lfq_ring *ring, lfq_try_fn try_op, void *arg,
+	       long timeout, bool yielding);
 void lfq_wake(struct lfq_ring *ring, unsigned int dir);
+void lfq_wake_all(struct lfq_ring *ring);
 void lfq_wake_at(struct lfq_ring *ring, unsigned int dir, const __u64 *at,
 		 u64 pos);
 int lfq_ring_corrupt(struct lfq_ring *ring);
 void lfq_ring_count(struct lfq_ring *ring, u64 *counter);
-__poll_t lfq_ring_poll_mask(struct lfq_ring *ring);
+__poll_t lfq_ring_poll_mask(struct lfq_ring *ring, int rec);
 void lfq_ring_show(struct seq_file *m, struct lfq_ring *ring);
 int lfq_ring_join(struct lfq_ring *ring);
 void lfq_ring_leave(struct lfq_ring *ring, unsigned int rec);
@@ -133,15 +136,19 @@ static inline void lfq_ring_touch_repair(struct lfq_ring *ring)
 
 /* Per-type hooks for ring.c. */
 void lfq_vyukov_init(struct lfq_ring *ring);
-__poll_t lfq_vyukov_poll(struct lfq_ring *ring);
+__poll_t lfq_vyukov_poll(struct lfq_ring *ring, int rec);
 void lfq_vyukov_show(struct seq_file *m, struct lfq_ring *ring);
-__poll_t lfq_turn_poll(struct lfq_ring *ring);
+__poll_t lfq_turn_poll(struct lfq_ring *ring, int rec);
 void lfq_turn_show(struct seq_file *m, struct lfq_ring *ring);
 int lfq_turn_repair(struct lfq_ring *ring, unsigned int id);
 void lfq_mpsc_init(struct lfq_ring *ring);
-__poll_t lfq_mpsc_poll(struct lfq_ring *ring);
+__poll_t lfq_mpsc_poll(struct lfq_ring *ring, int rec);
 void lfq_mpsc_show(struct seq_file *m, struct lfq_ring *ring);
 int lfq_mpsc_repair(struct lfq_ring *ring, unsigned int id);
+void lfq_seq_init(struct lfq_ring *ring);
+__poll_t lfq_seq_poll(struct lfq_ring *ring, int rec);
+void lfq_seq_show(struct seq_file *m, struct lfq_ring *ring);
+void lfq_seq_leave_rec(struct lfq_ring *ring, unsigned int id);
 
 /* The ring fd (dev.c). */
 extern const struct file_operations lfq_ring_fops;

@@ -54,6 +54,33 @@ struct lfq_mpsc_stats {
 	u64 overwritten;
 };
 
+/* How a sequencer consumer waits (lfq_seq_join()). */
+enum {
+	LFQ_SEQ_WAIT_SPIN,	/* spin on the CPU */
+	LFQ_SEQ_WAIT_YIELD,	/* spin a little, then yield between looks */
+	LFQ_SEQ_WAIT_BLOCK,	/* spin a little, then sleep until woken */
+};
+
+/**
+ * struct lfq_seq_consumer - a consumer of a sequencer ring
+ * @ring:	the ring
+ * @seq:	the last sequence it has finished: its barrier's value
+ * @avail:	the last sequence a wait found available
+ * @id:		index of its barrier, for others to follow
+ * @follows:	LFQ_SEQ_PRODUCER, or the barrier it follows
+ * @wait:	LFQ_SEQ_WAIT_*
+ *
+ * Filled in by lfq_seq_join(); one thread at a time uses a consumer.
+ */
+struct lfq_seq_consumer {
+	struct lfq_ring *ring;
+	u64 seq;
+	u64 avail;
+	u32 id;
+	u32 follows;
+	u32 wait;
+};
+
 struct lfq_ring *lfq_ring_create(const struct lfq_create *params);
 struct lfq_ring *lfq_ring_get_fd(int fd);
 struct lfq_ring *lfq_ring_get(struct lfq_ring *ring);
@@ -112,5 +139,21 @@ int lfq_mpsc_try_pop(struct lfq_ring *ring, void *buf, size_t size);
 int lfq_mpsc_pop(struct lfq_ring *ring, void *buf, size_t size, long timeout);
 u64 lfq_mpsc_size(const struct lfq_ring *ring);
 void lfq_mpsc_stats(const struct lfq_ring *ring, struct lfq_mpsc_stats *stats);
+
+int lfq_seq_try_claim_one(struct lfq_ring *ring, u64 *seq);
+int lfq_seq_claim_one(struct lfq_ring *ring, u64 *seq, long timeout);
+int lfq_seq_try_claim_up_to(struct lfq_ring *ring, u32 n, u64 *first);
+int lfq_seq_claim_up_to(struct lfq_ring *ring, u32 n, u64 *first,
+			long timeout);
+void *lfq_seq_elem(const struct lfq_ring *ring, u64 seq);
+int lfq_seq_publish(struct lfq_ring *ring, u64 seq);
+int lfq_seq_publish_range(struct lfq_ring *ring, u64 first, u64 last);
+int lfq_seq_join(struct lfq_ring *ring, u32 follows, u32 wait,
+		 struct lfq_seq_consumer *c);
+void lfq_seq_leave(struct lfq_seq_consumer *c);
+int lfq_seq_try_wait(struct lfq_seq_consumer *c, u64 seq, u64 *avail);
+int lfq_seq_wait(struct lfq_seq_consumer *c, u64 seq, u64 *avail,
+		 long timeout);
+int lfq_seq_done(struct lfq_seq_consumer *c, u64 seq);
 
 #endif /* _LFQ_H */

@@ -880,7 +880,7 @@ int lfq_mpsc_repair(struct lfq_ring *ring, unsigned int id)
  * Readable when a record is committed at tail, writable when a slot is
  * free. A hint without barriers.
  */
-__poll_t lfq_mpsc_poll(struct lfq_ring *ring)
+__poll_t lfq_mpsc_poll(struct lfq_ring *ring, int rec)
 {
 	struct lfq_mpsc_hdr *hdr = ring->hdr;
 	__poll_t mask = 0;

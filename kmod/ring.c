@@ -37,8 +37,11 @@ struct lfq_type {
 	u32 nr_claims;			/* claim records after the slots */
 	const char *name;
 	void (*init)(struct lfq_ring *ring);	/* none: zeroed memory will do */
-	__poll_t (*poll)(struct lfq_ring *ring);
+	/* rec: the claim record of the fd polled, or -1 */
+	__poll_t (*poll)(struct lfq_ring *ring, int rec);
 	void (*show)(struct seq_file *m, struct lfq_ring *ring);
+	/* The owner of claim record id is gone: instead of a repair. */
+	void (*leave)(struct lfq_ring *ring, unsigned int id);
 	/*
 	 * Repair what the dead owner of claim record id held (recs[id]):
 	 * 0 repaired or nothing to do, -EAGAIN not yet, -EIO corrupt.
@@ -89,6 +92,21 @@ static const struct lfq_type lfq_types[] = {
 		.show		= lfq_mpsc_show,
 		.repair		= lfq_mpsc_repair,
 	},
+	[LFQ_RING_SEQ] = {
+		.slot_hdr	= LFQ_SEQ_SLOT_HDR,
+		.slots_off	= LFQ_SEQ_SLOTS_OFF,
+		.wait_off	= {
+			[LFQ_NOT_EMPTY]	= offsetof(struct lfq_seq_hdr, not_empty),
+			[LFQ_NOT_FULL]	= offsetof(struct lfq_seq_hdr, not_full),
+		},
+		.nr_policies	= 2,
+		.nr_claims	= LFQ_CLAIMS,
+		.name		= "sequencer",
+		.init		= lfq_seq_init,
+		.poll		= lfq_seq_poll,
+		.show		= lfq_seq_show,
+		.leave		= lfq_seq_leave_rec,
+	},
 };
 
 static const struct lfq_type *lfq_type(u32 type)
@@ -127,6 +145,14 @@ static void __maybe_unused lfq_abi_pins(void)
 	BUILD_BUG_ON(offsetof(struct lfq_mpsc_hdr, dropped) != 256);
 	BUILD_BUG_ON(sizeof(struct lfq_mpsc_hdr) != LFQ_MPSC_SLOTS_OFF);
 	BUILD_BUG_ON(sizeof(struct lfq_mpsc_rec) != LFQ_MPSC_SLOT_HDR);
+	BUILD_BUG_ON(offsetof(struct lfq_seq_hdr, head) != 64);
+	BUILD_BUG_ON(offsetof(struct lfq_seq_hdr, gate) != 72);
+	BUILD_BUG_ON(offsetof(struct lfq_seq_hdr, not_empty) != 128);
+	BUILD_BUG_ON(offsetof(struct lfq_seq_hdr, not_full) != 192);
+	BUILD_BUG_ON(sizeof(struct lfq_seq_hdr) != LFQ_SEQ_SLOTS_OFF);
+	BUILD_BUG_ON(sizeof(struct lfq_seq_barrier) != sizeof(struct lfq_claim));
+	BUILD_BUG_ON(offsetof(struct lfq_seq_barrier, state) !=
+		     offsetof(struct lfq_claim, state));
 	BUILD_BUG_ON(sizeof(struct lfq_claim) != LFQ_CACHELINE);
 	BUILD_BUG_ON(offsetof(struct lfq_claim, slots) != 12);
 	BUILD_BUG_ON(sizeof(struct lfq_wait_req) != 16);
@@ -302,11 +328,18 @@ void lfq_ring_kick_repair(struct lfq_ring *ring)
 /* The fd that owned record rec is gone: repair what its owner held. */
 void lfq_ring_leave(struct lfq_ring *ring, unsigned int rec)
 {
+	const struct lfq_type *t = lfq_type(ring->info.type);
 	struct lfq_claim *c = &ring->claims[rec];
 	struct lfq_rec *r = &ring->recs[rec];
 	u32 claim;
 
 	mutex_lock(&ring->claim_lock);
+	if (t->leave) {
+		t->leave(ring, rec);
+		r->state = LFQ_REC_FREE;
+		mutex_unlock(&ring->claim_lock);
+		return;
+	}
 	/* the owner is gone: these words no longer change, unless scribbled */
 	r->pos = READ_ONCE(c->pos);
 	r->slots = READ_ONCE(c->slots);
@@ -526,9 +559,9 @@ int lfq_ring_corrupt(struct lfq_ring *ring)
 	return -EIO;
 }
 
-__poll_t lfq_ring_poll_mask(struct lfq_ring *ring)
+__poll_t lfq_ring_poll_mask(struct lfq_ring *ring, int rec)
 {
-	return lfq_type(ring->info.type)->poll(ring);
+	return lfq_type(ring->info.type)->poll(ring, rec);
 }
 
 void lfq_ring_show(struct seq_file *m, struct lfq_ring *ring)
@@ -619,6 +652,39 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 }
 
 /*
+ * The spinning core, for consumers that would rather keep a CPU than
+ * sleep: call try_op until it stops reporting full/empty or lost races,
+ * relaxing the CPU between looks, or, yielding, giving it up once
+ * LFQ_SPIN_LIMIT looks have failed. Every LFQ_SPIN_LIMIT looks it checks
+ * the timeout and signals, and lets the scheduler in, so that a spinner
+ * never locks up a CPU.
+ */
+int __lfq_spin(struct lfq_ring *ring, lfq_try_fn try_op, void *arg,
+	       long timeout, bool yielding)
+{
+	unsigned long end = jiffies + timeout;
+	unsigned int spins;
+	int ret;
+
+	for (spins = 1;; spins++) {
+		ret = try_op(ring, arg);
+		if (!lfq_would_block(ret) && ret != -EBUSY)
+			return ret;
+		if (yielding && spins >= LFQ_SPIN_LIMIT)
+			yield();
+		else
+			cpu_relax();
+		if (spins % LFQ_SPIN_LIMIT)
+			continue;
+		if (timeout != MAX_SCHEDULE_TIMEOUT && time_after_eq(jiffies, end))
+			return -ETIMEDOUT;
+		if (lfq_wait_interrupted())
+			return -EINTR;
+		cond_resched();
+	}
+}
+
+/*
  * Wake the sleepers of wait[dir]: kernel waiters, user waiters in
  * LFQ_IOC_WAIT (whose word we bump first) and in poll() on the ring fd.
  * The caller has issued W2. Safe in any context: in NMI the wait queues
@@ -645,6 +711,17 @@ void lfq_wake(struct lfq_ring *ring, unsigned int dir)
 	/* W2: pairs with W1 in __lfq_wait(), kmod/ring.c and user/ring.c */
 	smp_mb();
 	lfq_wake_sleepers(ring, dir);
+}
+
+/* lfq_wake() for both directions, with one barrier. */
+void lfq_wake_all(struct lfq_ring *ring)
+{
+	unsigned int dir;
+
+	/* W2: pairs with W1 in __lfq_wait(), kmod/ring.c and user/ring.c */
+	smp_mb();
+	for (dir = 0; dir < LFQ_NR_WAIT; dir++)
+		lfq_wake_sleepers(ring, dir);
 }
 
 /*

@@ -579,7 +579,7 @@ int lfq_turn_repair(struct lfq_ring *ring, unsigned int id)
  * Readable when the slot at tail holds its turn's item, writable when
  * the slot at head is free for its turn. A hint without barriers.
  */
-__poll_t lfq_turn_poll(struct lfq_ring *ring)
+__poll_t lfq_turn_poll(struct lfq_ring *ring, int rec)
 {
 	struct lfq_turn_hdr *hdr = ring->hdr;
 	struct turn_slot *slot;

@@ -445,7 +445,7 @@ EXPORT_SYMBOL_NS_GPL(lfq_vyukov_drain, LFQ);
  * head is free for it: exactly when a try would not fail for lack of items
  * or space. A hint read without barriers; the caller's try decides.
  */
-__poll_t lfq_vyukov_poll(struct lfq_ring *ring)
+__poll_t lfq_vyukov_poll(struct lfq_ring *ring, int rec)
 {
 	struct lfq_vyukov_hdr *hdr = ring->hdr;
 	struct vyukov_slot *slot;

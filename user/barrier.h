@@ -26,7 +26,17 @@
 	atomic_store_explicit(__lfq_atomic(p), (v), memory_order_release)
 
 /* A full barrier: orders earlier stores against later loads too. */
+#ifndef __SANITIZE_THREAD__
 #define smp_mb()		atomic_thread_fence(memory_order_seq_cst)
+#else
+/*
+ * GCC's -Wtsan rejects a fence that gets inlined (ThreadSanitizer does
+ * not model fences): under it, the fence stays in one out-of-line
+ * function of user/ring.c.
+ */
+void lfq_tsan_mb(void);
+#define smp_mb()		lfq_tsan_mb()
+#endif
 
 /*
  * Like the kernel's try_cmpxchg_relaxed(): on failure *oldp is updated to

@@ -91,10 +91,14 @@ typedef int (*lfq_try_fn)(struct lfq_ring *ring, void *arg);
 
 int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 	       void *arg, int timeout_ms);
+int __lfq_spin(struct lfq_ring *ring, lfq_try_fn try_op, void *arg,
+	       int timeout_ms, bool yielding);
 void lfq_wake(struct lfq_ring *ring, unsigned int dir);
+void lfq_wake_all(struct lfq_ring *ring);
 void lfq_wake_at(struct lfq_ring *ring, unsigned int dir, const __u64 *at,
 		 u64 pos);
 int lfq_ring_corrupt(struct lfq_ring *ring);
+void lfq_ring_unjoin(struct lfq_ring *ring);
 
 /* Per-type hooks for ring.c. */
 void lfq_vyukov_init(struct lfq_ring *ring);
@@ -102,5 +106,7 @@ short lfq_vyukov_poll(struct lfq_ring *ring);
 short lfq_turn_poll(struct lfq_ring *ring);
 void lfq_mpsc_init(struct lfq_ring *ring);
 short lfq_mpsc_poll(struct lfq_ring *ring);
+void lfq_seq_init(struct lfq_ring *ring);
+short lfq_seq_poll(struct lfq_ring *ring);
 
 #endif /* LFQ_USER_INTERNAL_H */

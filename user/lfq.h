@@ -179,6 +179,54 @@ int lfq_mpsc_pop(struct lfq_ring *ring, void *buf, size_t size,
 uint64_t lfq_mpsc_size(const struct lfq_ring *ring);
 int lfq_mpsc_stats(const struct lfq_ring *ring, struct lfq_mpsc_stats *stats);
 
+/*
+ * Sequencer (user/sequencer.c), Disruptor style: producers claim
+ * sequences, write their slots in place (lfq_seq_elem()) and publish
+ * them; every consumer sees every item. A consumer joins with a barrier
+ * (lfq_seq_join()), waits for a sequence and gets the last one
+ * available, reads the batch in place, and finishes it with
+ * lfq_seq_done(), which lets the producers reuse the slots. A consumer
+ * may follow another's barrier instead of the producers (a pipeline).
+ * LFQ_SEQ_SINGLE rings have one producer, whose publish(s) publishes
+ * every claimed sequence up to s; LFQ_SEQ_MULTI producers claim by CAS
+ * and publish their own sequences. On a /dev/lfq ring a consumer joins
+ * through its handle's claim record (lfq_ring_join(): one consumer per
+ * handle), and the module frees its barrier when the process ends.
+ */
+enum {
+	LFQ_SEQ_WAIT_SPIN,	/* spin on the CPU */
+	LFQ_SEQ_WAIT_YIELD,	/* spin a little, then yield between looks */
+	LFQ_SEQ_WAIT_BLOCK,	/* spin a little, then sleep until woken */
+};
+
+struct lfq_seq_consumer {
+	struct lfq_ring *ring;
+	uint64_t seq;		/* the last sequence finished: the barrier */
+	uint64_t avail;		/* the last sequence a wait found available */
+	uint32_t id;		/* its barrier, for others to follow */
+	uint32_t follows;	/* LFQ_SEQ_PRODUCER or the barrier followed */
+	uint32_t wait;		/* LFQ_SEQ_WAIT_* */
+};
+
+int lfq_seq_try_claim_one(struct lfq_ring *ring, uint64_t *seq);
+int lfq_seq_claim_one(struct lfq_ring *ring, uint64_t *seq, int timeout_ms);
+int lfq_seq_try_claim_up_to(struct lfq_ring *ring, uint32_t n,
+			    uint64_t *first);
+int lfq_seq_claim_up_to(struct lfq_ring *ring, uint32_t n, uint64_t *first,
+			int timeout_ms);
+void *lfq_seq_elem(const struct lfq_ring *ring, uint64_t seq);
+int lfq_seq_publish(struct lfq_ring *ring, uint64_t seq);
+int lfq_seq_publish_range(struct lfq_ring *ring, uint64_t first,
+			  uint64_t last);
+int lfq_seq_join(struct lfq_ring *ring, uint32_t follows, uint32_t wait,
+		 struct lfq_seq_consumer *c);
+void lfq_seq_leave(struct lfq_seq_consumer *c);
+int lfq_seq_try_wait(struct lfq_seq_consumer *c, uint64_t seq,
+		     uint64_t *avail);
+int lfq_seq_wait(struct lfq_seq_consumer *c, uint64_t seq, uint64_t *avail,
+		 int timeout_ms);
+int lfq_seq_done(struct lfq_seq_consumer *c, uint64_t seq);
+
 #ifdef __cplusplus
 }
 #endif

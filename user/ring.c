@@ -58,6 +58,15 @@ _Static_assert(offsetof(struct lfq_mpsc_hdr, dropped) == 256, "mpsc.dropped");
 _Static_assert(sizeof(struct lfq_mpsc_hdr) == LFQ_MPSC_SLOTS_OFF,
 	       "mpsc slots follow the header");
 _Static_assert(sizeof(struct lfq_mpsc_rec) == LFQ_MPSC_SLOT_HDR, "mpsc rec");
+_Static_assert(offsetof(struct lfq_seq_hdr, head) == 64, "seq head");
+_Static_assert(offsetof(struct lfq_seq_hdr, gate) == 72, "seq gate");
+_Static_assert(offsetof(struct lfq_seq_hdr, not_empty) == 128, "seq not_empty");
+_Static_assert(offsetof(struct lfq_seq_hdr, not_full) == 192, "seq not_full");
+_Static_assert(sizeof(struct lfq_seq_hdr) == LFQ_SEQ_SLOTS_OFF, "seq hdr");
+_Static_assert(sizeof(struct lfq_seq_barrier) == sizeof(struct lfq_claim),
+	       "seq barrier");
+_Static_assert(offsetof(struct lfq_seq_barrier, state) ==
+	       offsetof(struct lfq_claim, state), "seq barrier state");
 _Static_assert(sizeof(struct lfq_claim) == LFQ_CACHELINE, "lfq_claim");
 _Static_assert(offsetof(struct lfq_claim, slots) == 12, "claim.slots");
 _Static_assert(sizeof(struct lfq_wait_req) == 16, "lfq_wait_req");
@@ -107,6 +116,18 @@ static const struct lfq_type lfq_types[] = {
 		.nr_claims	= LFQ_CLAIMS,
 		.init		= lfq_mpsc_init,
 		.poll		= lfq_mpsc_poll,
+	},
+	[LFQ_RING_SEQ] = {
+		.slot_hdr	= LFQ_SEQ_SLOT_HDR,
+		.slots_off	= LFQ_SEQ_SLOTS_OFF,
+		.wait_off	= {
+			[LFQ_NOT_EMPTY]	= offsetof(struct lfq_seq_hdr, not_empty),
+			[LFQ_NOT_FULL]	= offsetof(struct lfq_seq_hdr, not_full),
+		},
+		.nr_policies	= 2,
+		.nr_claims	= LFQ_CLAIMS,
+		.init		= lfq_seq_init,
+		.poll		= lfq_seq_poll,
 	},
 };
 
@@ -572,7 +593,7 @@ int lfq_ring_join(struct lfq_ring *ring)
 	return 0;
 }
 
-static void lfq_ring_unjoin(struct lfq_ring *ring)
+void lfq_ring_unjoin(struct lfq_ring *ring)
 {
 	struct lfq_ring **p;
 
@@ -613,6 +634,13 @@ void lfq_ring_destroy(struct lfq_ring *ring)
 	free(ring);
 }
 
+#ifdef __SANITIZE_THREAD__
+__attribute__((noinline)) void lfq_tsan_mb(void)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+}
+#endif
+
 /* The ring's words hold values no correct ring can hold. */
 int lfq_ring_corrupt(struct lfq_ring *ring)
 {
@@ -623,6 +651,20 @@ int lfq_ring_corrupt(struct lfq_ring *ring)
 static long futex(u32 *uaddr, int op, u32 val, const struct timespec *ts)
 {
 	return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
+}
+
+/* The time timeout_ms from now; unused when negative (no deadline). */
+static void lfq_deadline(struct timespec *deadline, int timeout_ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	if (timeout_ms > 0) {
+		deadline->tv_sec += timeout_ms / 1000;
+		deadline->tv_nsec += (timeout_ms % 1000) * 1000000L;
+		if (deadline->tv_nsec >= 1000000000L) {
+			deadline->tv_sec++;
+			deadline->tv_nsec -= 1000000000L;
+		}
+	}
 }
 
 /* Milliseconds left until deadline, 0 when passed; -1 without a deadline. */
@@ -701,15 +743,7 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 	int ret, left, slept;
 	u32 seq;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	if (timeout_ms > 0) {
-		deadline.tv_sec += timeout_ms / 1000;
-		deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
-	}
+	lfq_deadline(&deadline, timeout_ms);
 	for (;;) {
 		ret = try_op(ring, arg);
 		if (!lfq_would_block(ret) && ret != -EBUSY)
@@ -743,6 +777,36 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 }
 
 /*
+ * The spinning core, for consumers that would rather keep a CPU than
+ * sleep: call try_op until it stops reporting full/empty or lost races,
+ * relaxing the CPU between looks, or, yielding, giving it up once
+ * LFQ_SPIN_LIMIT looks have failed. Every LFQ_SPIN_LIMIT looks it checks
+ * the timeout.
+ */
+int __lfq_spin(struct lfq_ring *ring, lfq_try_fn try_op, void *arg,
+	       int timeout_ms, bool yielding)
+{
+	struct timespec deadline;
+	unsigned int spins;
+	int ret;
+
+	lfq_deadline(&deadline, timeout_ms);
+	for (spins = 1;; spins++) {
+		ret = try_op(ring, arg);
+		if (!lfq_would_block(ret) && ret != -EBUSY)
+			return ret;
+		if (yielding && spins >= LFQ_SPIN_LIMIT)
+			sched_yield();
+		else
+			cpu_relax();
+		if (spins % LFQ_SPIN_LIMIT)
+			continue;
+		if (time_left_ms(&deadline, timeout_ms) == 0)
+			return -ETIMEDOUT;
+	}
+}
+
+/*
  * Wake the sleepers of wait[dir]: futex, or LFQ_IOC_WAIT and poll() on
  * /dev/lfq rings. The caller has issued W2.
  */
@@ -771,6 +835,17 @@ void lfq_wake(struct lfq_ring *ring, unsigned int dir)
 	/* W2: pairs with W1 in __lfq_wait(), user/ring.c and kmod/ring.c */
 	smp_mb();
 	lfq_wake_sleepers(ring, dir);
+}
+
+/* lfq_wake() for both directions, with one barrier. */
+void lfq_wake_all(struct lfq_ring *ring)
+{
+	unsigned int dir;
+
+	/* W2: pairs with W1 in __lfq_wait(), user/ring.c and kmod/ring.c */
+	smp_mb();
+	for (dir = 0; dir < LFQ_NR_WAIT; dir++)
+		lfq_wake_sleepers(ring, dir);
 }
 
 /*

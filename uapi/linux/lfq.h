@@ -61,6 +61,7 @@
 #define LFQ_RING_VYUKOV		1U	/* bounded MPMC, per-slot sequence */
 #define LFQ_RING_TURN		2U	/* bounded MPMC, tickets and per-slot turn */
 #define LFQ_RING_MPSC		3U	/* MPSC log ring: records, reserve/commit */
+#define LFQ_RING_SEQ		4U	/* sequencer: claim/publish, barriers */
 
 /* Creation flags (struct lfq_create.flags): none defined yet. */
 #define LFQ_F_ALL		0U
@@ -81,7 +82,7 @@
  * @capacity:	(in) slots, a power of two, 2..LFQ_CAPACITY_MAX
  * @elem_size:	(in) bytes per element, 1..LFQ_ELEM_MAX
  * @policy:	(in) ring-specific policy: LFQ_MPSC_* for LFQ_RING_MPSC,
- *		0 for the other types
+ *		LFQ_SEQ_* for LFQ_RING_SEQ, 0 for the other types
  * @__pad:	must be zero
  * @__resv:	must be zero
  */
@@ -269,7 +270,8 @@ struct lfq_claim {
 #define LFQ_CLAIM_POP_PENDING	3U	/* about to take a consumer ticket */
 #define LFQ_CLAIM_POP		4U	/* holds consumer ticket pos */
 
-#define LFQ_CLAIMS		64U	/* claim records of TURN and MPSC rings */
+#define LFQ_CLAIMS		64U	/* claim records of TURN and MPSC rings,
+						 * barriers of SEQ rings */
 
 /* struct lfq_create.policy of LFQ_RING_MPSC: what a full ring does. */
 #define LFQ_MPSC_DISCARD	0U	/* refuse the new record, count it */
@@ -340,6 +342,73 @@ struct lfq_mpsc_rec {
 #define LFQ_MPSC_SLOTS_OFF	320U
 #define LFQ_MPSC_TAKEN		(1ULL << 63)
 #define LFQ_MPSC_NOBODY		0xffffU
+
+/* struct lfq_create.policy of LFQ_RING_SEQ: who claims. */
+#define LFQ_SEQ_SINGLE		0U	/* one producer: publishes hdr->cursor */
+#define LFQ_SEQ_MULTI		1U	/* producers claim by CAS, publish slots */
+
+/* Sequence numbers start at 0; "one before zero" is the initial value. */
+#define LFQ_SEQ_INITIAL		(~0ULL)
+
+/**
+ * struct lfq_seq_hdr - head of the ring region of LFQ_RING_SEQ
+ * @cursor:	LFQ_SEQ_SINGLE: the last sequence published (every
+ *		sequence up to it is); LFQ_SEQ_INITIAL before the first.
+ *		Written by the producer only. Unused by LFQ_SEQ_MULTI.
+ * @head:	the next sequence to claim; the producer's (SINGLE), moved
+ *		by CAS (MULTI)
+ * @gate:	a lower bound of every active barrier's sequence, cached
+ *		by producers: they claim up to @gate + capacity without
+ *		looking at the barriers
+ * @not_empty:	consumers sleeping until a sequence they wait for is
+ *		published or finished by the barrier they follow
+ * @not_full:	producers sleeping until the slowest barrier moves
+ *
+ * Slots follow at LFQ_SEQ_SLOTS_OFF, each a __u64 marker then the
+ * element: with LFQ_SEQ_MULTI the marker of the slot of sequence s is
+ * s + 1 once s is published; LFQ_SEQ_SINGLE leaves it zero. Barriers
+ * follow the slots, at info.claims_off: info.nr_claims records of
+ * struct lfq_seq_barrier. The producers never claim sequence s while an
+ * active barrier has not passed s - capacity.
+ */
+struct lfq_seq_hdr {
+	__u64 cursor;
+	__u64 __pad_cursor[7];
+	__u64 head;
+	__u64 gate;
+	__u64 __pad_head[6];
+	struct lfq_wait not_empty;
+	struct lfq_wait not_full;
+};
+
+#define LFQ_SEQ_SLOT_HDR	8U
+#define LFQ_SEQ_SLOTS_OFF	256U
+
+/**
+ * struct lfq_seq_barrier - a consumer's sequence barrier, on its own line
+ * @seq:	the last sequence the consumer has finished with; written
+ *		by the consumer only, and only forward
+ * @state:	LFQ_SEQ_FREE, LFQ_SEQ_JOINING or LFQ_SEQ_ACTIVE
+ * @follows:	whose sequences the consumer waits for: LFQ_SEQ_PRODUCER,
+ *		or the index of the barrier of the consumer before it in a
+ *		pipeline
+ * @__resv:	zero
+ *
+ * Same size and place as struct lfq_claim: on /dev/lfq rings a barrier
+ * is the claim record of a joined ring fd (LFQ_IOC_JOIN), and the kernel
+ * frees it when that fd is released, however its consumer ended.
+ */
+struct lfq_seq_barrier {
+	__u64 seq;
+	__u32 state;
+	__u32 follows;
+	__u64 __resv[6];
+};
+
+#define LFQ_SEQ_FREE		0U	/* no consumer */
+#define LFQ_SEQ_JOINING		1U	/* seq is provisional; still gates */
+#define LFQ_SEQ_ACTIVE		2U	/* seq is the consumer's */
+#define LFQ_SEQ_PRODUCER	0xffffffffU	/* follows: the producers */
 
 /**
  * struct lfq_wait_req - LFQ_IOC_WAIT argument: a futex on a ring fd

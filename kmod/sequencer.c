@@ -1,0 +1,738 @@
+// SPDX-License-Identifier: GPL-2.0
+/**
+ * DOC: sequencer
+ *
+ * Kernel twin of user/sequencer.c: the same functions and labels. A
+ * sequencer coordinates producers and any number of consumers over a
+ * ring of slots, as the LMAX Disruptor does: the producer claims
+ * sequences, writes their slots in place and publishes them; each
+ * consumer waits for a sequence, reads every slot up to the last one
+ * available (a batch), and publishes the last sequence it has finished
+ * in its own barrier (struct lfq_seq_barrier). Every consumer sees every
+ * item (multicast). A consumer may follow another consumer's barrier
+ * instead of the producer: a pipeline stage sees only what the stage
+ * before it has finished.
+ *
+ * Sequences are 64-bit, compared by signed difference, and start at 0;
+ * LFQ_SEQ_INITIAL ("one before zero") is where cursor and a barrier
+ * joined before the first publish stand.
+ *
+ * LFQ_SEQ_SINGLE: one producer; publishing s publishes every sequence
+ * up to s by moving hdr->cursor. LFQ_SEQ_MULTI: producers claim with a
+ * CAS on hdr->head and publish each slot's marker; consumers see the
+ * highest sequence up to which every marker is published.
+ *
+ * The producers never claim s while an active barrier stands before
+ * s - capacity. They keep a lower bound of the barriers in hdr->gate
+ * and look at the barriers only when the bound stops them (seq_scan()).
+ *
+ * Ordering (the same labels in user/sequencer.c, the model in
+ * selftests/model/sequencer.pml and Documentation/sequencer.rst)::
+ *
+ *   producer                           consumer
+ *   (C) gate = acquire(hdr->gate)      (A) acquire(cursor, marker or the
+ *       if short: seq_scan():              followed barrier): available
+ *       (G) smp_mb, then acquire of    read the slots up to it
+ *           every barrier, and         (B) release(barrier->seq, s)
+ *       (C) release(hdr->gate, min)    (W2) smp_mb, waiters of both
+ *   claim: head += n                        directions
+ *   write the slots
+ *   (P) release(cursor or markers)     joining consumer
+ *   (W2) smp_mb, waiters               state = JOINING, seq = top
+ *                                      (J) smp_mb, then top again:
+ *                                          seq = top, state = ACTIVE
+ *
+ * Pairs::
+ *
+ *   (P) pairs with (A): a slot is read only after it was written.
+ *   (B) pairs with the acquire loads in (G), and (C) hands them on to
+ *       the producers that use the cached gate: a slot is written again
+ *       only after every consumer has finished reading it.
+ *   (G) pairs with (J): a scan that misses a joining barrier ran before
+ *       the joiner's smp_mb, so the joiner reads a top at least the one
+ *       the scan bounded the gate with, and starts after it.
+ *   (W2) pairs with (W1) in __lfq_wait() and the poll path: a sleeper
+ *       that announced itself before the publish is woken; a waker that
+ *       finds no sleeper makes no syscall (the need-wakeup flag).
+ *
+ * Nothing here trusts the shared words: a barrier ahead of the
+ * producers or more than a ring behind them is counted as corrupt and
+ * clamped, every index is masked, every loop is bounded, and kernel
+ * waits end at their timeout.
+ */
+#include <linux/export.h>
+#include <linux/minmax.h>
+#include <linux/seq_file.h>
+
+#include "internal.h"
+
+struct seq_claim_op {
+	u32 n;
+	u64 *first;
+};
+
+struct seq_wait_op {
+	struct lfq_seq_consumer *c;
+	u64 seq;
+	u64 *avail;
+};
+
+static struct lfq_seq_barrier *seq_barrier(const struct lfq_ring *ring,
+					   u32 id)
+{
+	return (struct lfq_seq_barrier *)((u8 *)ring->hdr +
+					  ring->info.claims_off) + id;
+}
+
+static u64 *seq_marker(const struct lfq_ring *ring, u64 seq)
+{
+	return lfq_slot(ring, seq);
+}
+
+static bool seq_multi(const struct lfq_ring *ring)
+{
+	return ring->info.policy == LFQ_SEQ_MULTI;
+}
+
+/*
+ * The highest sequence a barrier may stand at: the cursor (SINGLE), or
+ * the last sequence claimed (MULTI), for a head the caller read.
+ */
+static u64 seq_top(const struct lfq_ring *ring, u64 head)
+{
+	struct lfq_seq_hdr *hdr = ring->hdr;
+
+	if (seq_multi(ring))
+		return head - 1;
+	return READ_ONCE(hdr->cursor);
+}
+
+/*
+ * Look at every barrier and store their minimum, bounded by top, as the
+ * new gate. A barrier ahead of top (SINGLE: ahead of what we published)
+ * or, once active, more than a ring behind it is corrupt: counted, and
+ * clamped so that the ring goes on.
+ */
+static u64 seq_scan(struct lfq_ring *ring, u64 head)
+{
+	struct lfq_seq_hdr *hdr = ring->hdr;
+	u64 top = seq_top(ring, head);
+	u64 min = top;
+	u32 i;
+
+	/*
+	 * G: pairs with J in seq_activate(): our top was read or stored
+	 * before this barrier, so a joiner that we miss reads a top at
+	 * least ours after its own, and starts after the gate we store.
+	 */
+	smp_mb();
+	for (i = 0; i < ring->info.nr_claims; i++) {
+		struct lfq_seq_barrier *b = seq_barrier(ring, i);
+		u32 state = smp_load_acquire(&b->state);
+		u64 seq;
+
+		if (state == LFQ_SEQ_FREE)
+			continue;
+		/* G: pairs with B in seq_done() */
+		seq = smp_load_acquire(&b->seq);
+		if (state != LFQ_SEQ_JOINING && state != LFQ_SEQ_ACTIVE) {
+			lfq_ring_corrupt(ring);
+			continue;
+		}
+		if ((s64)(seq - top) > 0) {
+			/* MULTI: others claimed and published since our head */
+			if (!seq_multi(ring))
+				lfq_ring_corrupt(ring);
+			seq = top;
+		} else if (state == LFQ_SEQ_ACTIVE &&
+			   (s64)(top - seq) > (s64)ring->capacity) {
+			lfq_ring_corrupt(ring);
+			seq = top - ring->capacity;
+		}
+		if ((s64)(seq - min) < 0)
+			min = seq;
+	}
+	/* C: pairs with C in seq_try_claim(), handing on G */
+	smp_store_release(&hdr->gate, min);
+	return min;
+}
+
+/* Sequences claimable from head, for a gate: 0..capacity. */
+static u32 seq_room(const struct lfq_ring *ring, u64 head, u64 gate)
+{
+	s64 room = (s64)(gate + ring->capacity - (head - 1));
+
+	if (room <= 0)
+		return 0;
+	return room > ring->capacity ? ring->capacity : (u32)room;
+}
+
+/* Claim 1..n sequences from head: how many, or -ENOSPC, -EBUSY. */
+static int seq_try_claim(struct lfq_ring *ring, u32 n, u64 *first)
+{
+	struct lfq_seq_hdr *hdr = ring->hdr;
+	u64 head = READ_ONCE(hdr->head);
+	unsigned int tries;
+	u32 room;
+
+	for (tries = 0; tries < LFQ_TRY_RETRIES; tries++) {
+		/* C: pairs with C in seq_scan() */
+		room = seq_room(ring, head, smp_load_acquire(&hdr->gate));
+		if (room < n)
+			room = seq_room(ring, head, seq_scan(ring, head));
+		if (!room)
+			return -ENOSPC;
+		room = min(room, n);
+		if (!seq_multi(ring)) {
+			WRITE_ONCE(hdr->head, head + room);
+		} else if (!try_cmpxchg_relaxed(&hdr->head, &head,
+						head + room)) {
+			continue;
+		}
+		*first = head;
+		return room;
+	}
+	return -EBUSY;
+}
+
+/*
+ * Publish first..last, claimed and not yet published: SINGLE in order
+ * (first right after the cursor), MULTI any claimed range of at most a
+ * ring. A range that breaks the rules is -EINVAL and changes nothing.
+ */
+static int seq_publish(struct lfq_ring *ring, u64 first, u64 last)
+{
+	struct lfq_seq_hdr *hdr = ring->hdr;
+	u64 head = READ_ONCE(hdr->head);
+	u64 seq;
+
+	if ((s64)(last - first) < 0 || (s64)(head - 1 - last) < 0)
+		return -EINVAL;
+	if (!seq_multi(ring)) {
+		if (first != READ_ONCE(hdr->cursor) + 1)
+			return -EINVAL;
+		/* P: pairs with A in seq_available() */
+		smp_store_release(&hdr->cursor, last);
+	} else {
+		if ((s64)(head - first) > (s64)ring->capacity)
+			return -EINVAL;
+		for (seq = first; seq != last + 1; seq++)
+			if (READ_ONCE(*seq_marker(ring, seq)) == seq + 1)
+				return -EINVAL;
+		for (seq = first; seq != last + 1; seq++)
+			/* P: pairs with A in seq_available() */
+			smp_store_release(seq_marker(ring, seq), seq + 1);
+	}
+	/* W2, in lfq_wake(): pairs with W1 in __lfq_wait() and the poll path */
+	lfq_wake(ring, LFQ_NOT_EMPTY);
+	return 0;
+}
+
+/*
+ * The last sequence available to a consumer that follows follows and
+ * has everything up to from - 1: from - 1 if nothing more, never more
+ * than limit. -EPIPE if the barrier it follows has gone.
+ */
+static int seq_available(struct lfq_ring *ring, u32 follows, u64 from,
+			 u64 limit, u64 *avail)
+{
+	struct lfq_seq_hdr *hdr = ring->hdr;
+	struct lfq_seq_barrier *b;
+	u64 seq;
+
+	if (follows != LFQ_SEQ_PRODUCER) {
+		b = seq_barrier(ring, follows);
+		if (smp_load_acquire(&b->state) != LFQ_SEQ_ACTIVE)
+			return -EPIPE;
+		/* A: pairs with B in seq_done() */
+		seq = smp_load_acquire(&b->seq);
+	} else if (!seq_multi(ring)) {
+		/* A: pairs with P in seq_publish() */
+		seq = smp_load_acquire(&hdr->cursor);
+	} else {
+		/* A: pairs with P in seq_publish(), one marker at a time */
+		for (seq = from; seq != limit + 1; seq++)
+			if (smp_load_acquire(seq_marker(ring, seq)) != seq + 1)
+				break;
+		seq--;
+	}
+	if ((s64)(seq - limit) > 0) {
+		/* ahead of what its producer or stage may have: corrupt */
+		lfq_ring_corrupt(ring);
+		seq = limit;
+	}
+	*avail = (s64)(seq - (from - 1)) < 0 ? from - 1 : seq;
+	return 0;
+}
+
+static int seq_try_wait(struct lfq_ring *ring, struct lfq_seq_consumer *c,
+			u64 seq, u64 *avail)
+{
+	u64 got;
+	int ret;
+
+	if ((s64)(c->avail - seq) >= 0) {
+		*avail = c->avail;
+		return 0;
+	}
+	ret = seq_available(ring, c->follows, c->avail + 1,
+			    c->seq + ring->capacity, &got);
+	if (ret)
+		return ret;
+	c->avail = got;
+	if ((s64)(got - seq) < 0)
+		return -EAGAIN;
+	*avail = got;
+	return 0;
+}
+
+/* The consumer has finished every sequence up to seq. */
+static void seq_done(struct lfq_seq_consumer *c, u64 seq)
+{
+	struct lfq_ring *ring = c->ring;
+
+	c->seq = seq;
+	/* B: pairs with G in seq_scan() and A in seq_available() */
+	smp_store_release(&seq_barrier(ring, c->id)->seq, seq);
+	/* W2, in lfq_wake_all(): producers, and consumers that follow us */
+	lfq_wake_all(ring);
+}
+
+/*
+ * Make barrier id, ours, a consumer's that follows follows and starts
+ * after the top it reads: the last sequence published (SINGLE) or
+ * claimed (MULTI) when it joined.
+ */
+static u64 seq_activate(struct lfq_ring *ring, u32 id, u32 follows)
+{
+	struct lfq_seq_hdr *hdr = ring->hdr;
+	struct lfq_seq_barrier *b = seq_barrier(ring, id);
+	u64 top;
+
+	/* provisional, but a bound already: tops only grow */
+	WRITE_ONCE(b->follows, follows);
+	WRITE_ONCE(b->seq, seq_top(ring, READ_ONCE(hdr->head)));
+	smp_store_release(&b->state, LFQ_SEQ_JOINING);
+	/* J: pairs with G in seq_scan() */
+	smp_mb();
+	top = seq_top(ring, READ_ONCE(hdr->head));
+	smp_store_release(&b->seq, top);
+	smp_store_release(&b->state, LFQ_SEQ_ACTIVE);
+	/* the provisional seq may have held a producer back */
+	lfq_wake(ring, LFQ_NOT_FULL);
+	return top;
+}
+
+static int seq_claim_op(struct lfq_ring *ring, void *arg)
+{
+	struct seq_claim_op *op = arg;
+
+	return seq_try_claim(ring, op->n, op->first);
+}
+
+static int seq_wait_op(struct lfq_ring *ring, void *arg)
+{
+	struct seq_wait_op *op = arg;
+
+	return seq_try_wait(ring, op->c, op->seq, op->avail);
+}
+
+static int seq_check(const struct lfq_ring *ring, long timeout)
+{
+	if (!ring || ring->info.type != LFQ_RING_SEQ || timeout < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int seq_check_n(const struct lfq_ring *ring, u32 n, const u64 *first,
+		       long timeout)
+{
+	int ret = seq_check(ring, timeout);
+
+	if (ret)
+		return ret;
+	if (!n || !first)
+		return -EINVAL;
+	return n > ring->capacity ? -E2BIG : 0;
+}
+
+/* A wait for seq must be for a sequence the consumer can ever get. */
+static int seq_check_wait(const struct lfq_seq_consumer *c, u64 seq,
+			  const u64 *avail, long timeout)
+{
+	int ret;
+
+	if (!c || !avail)
+		return -EINVAL;
+	ret = seq_check(c->ring, timeout);
+	if (ret)
+		return ret;
+	if ((s64)(seq - c->seq) <= 0 ||
+	    (s64)(seq - c->seq) > (s64)c->ring->capacity)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * lfq_seq_try_claim_up_to() - claim up to n sequences without waiting
+ * @ring: a LFQ_RING_SEQ ring
+ * @n: sequences wanted, 1..capacity
+ * @first: set to the first sequence claimed
+ *
+ * Claims first..first + ret - 1: as many as the slowest barrier allows,
+ * at most @n. Write their slots (lfq_seq_elem()), then publish them.
+ * Until then consumers wait there: do not sleep in between on a ring
+ * that userspace shares. On a LFQ_SEQ_SINGLE ring only one producer may
+ * claim and publish.
+ *
+ * Context: any context; never sleeps.
+ * Return: sequences claimed (1..@n), -ENOSPC if the slowest consumer is
+ * a whole ring behind (or LFQ_TRY_RETRIES races were lost), -E2BIG if
+ * @n exceeds the capacity, -EINVAL.
+ */
+int lfq_seq_try_claim_up_to(struct lfq_ring *ring, u32 n, u64 *first)
+{
+	int ret = seq_check_n(ring, n, first, 0);
+
+	if (ret)
+		return ret;
+	ret = seq_try_claim(ring, n, first);
+	return ret == -EBUSY ? -ENOSPC : ret;
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_try_claim_up_to, LFQ);
+
+/**
+ * lfq_seq_claim_up_to() - claim up to n sequences, waiting for one
+ * @ring: a LFQ_RING_SEQ ring
+ * @n: sequences wanted, 1..capacity
+ * @first: set to the first sequence claimed
+ * @timeout: jiffies to wait, 0..MAX_SCHEDULE_TIMEOUT (forever)
+ *
+ * As lfq_seq_try_claim_up_to(), but while the slowest consumer is a
+ * whole ring behind, spins briefly, then sleeps until a barrier moves.
+ *
+ * Context: process context; may sleep.
+ * Return: sequences claimed (1..@n), -ETIMEDOUT, -EINTR on a signal or
+ * kthread_stop(), -E2BIG, -EINVAL.
+ */
+int lfq_seq_claim_up_to(struct lfq_ring *ring, u32 n, u64 *first,
+			long timeout)
+{
+	struct seq_claim_op op = { .n = n, .first = first };
+	int ret = seq_check_n(ring, n, first, timeout);
+
+	return ret ? ret : __lfq_wait(ring, LFQ_NOT_FULL, seq_claim_op, &op,
+				      timeout);
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_claim_up_to, LFQ);
+
+/**
+ * lfq_seq_try_claim_one() - claim one sequence without waiting
+ * @ring: a LFQ_RING_SEQ ring
+ * @seq: set to the sequence claimed
+ *
+ * Context: any context; never sleeps.
+ * Return: 0, or as lfq_seq_try_claim_up_to().
+ */
+int lfq_seq_try_claim_one(struct lfq_ring *ring, u64 *seq)
+{
+	int ret = lfq_seq_try_claim_up_to(ring, 1, seq);
+
+	return ret < 0 ? ret : 0;
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_try_claim_one, LFQ);
+
+/**
+ * lfq_seq_claim_one() - claim one sequence, waiting for it
+ * @ring: a LFQ_RING_SEQ ring
+ * @seq: set to the sequence claimed
+ * @timeout: jiffies to wait, 0..MAX_SCHEDULE_TIMEOUT (forever)
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or as lfq_seq_claim_up_to().
+ */
+int lfq_seq_claim_one(struct lfq_ring *ring, u64 *seq, long timeout)
+{
+	int ret = lfq_seq_claim_up_to(ring, 1, seq, timeout);
+
+	return ret < 0 ? ret : 0;
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_claim_one, LFQ);
+
+/**
+ * lfq_seq_elem() - the element of a sequence's slot
+ * @ring: a LFQ_RING_SEQ ring
+ * @seq: a sequence the caller has claimed, or waited for and not yet
+ *	 finished
+ *
+ * elem_size bytes, 8-byte aligned, in the ring: the producer writes it
+ * between claim and publish, consumers read it between wait and
+ * lfq_seq_done().
+ *
+ * Context: any context.
+ * Return: the element, or NULL if @ring is not a sequencer ring.
+ */
+void *lfq_seq_elem(const struct lfq_ring *ring, u64 seq)
+{
+	if (seq_check(ring, 0))
+		return NULL;
+	return (u8 *)lfq_slot(ring, seq) + LFQ_SEQ_SLOT_HDR;
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_elem, LFQ);
+
+/**
+ * lfq_seq_publish_range() - publish claimed sequences
+ * @ring: a LFQ_RING_SEQ ring
+ * @first: the first sequence to publish
+ * @last: the last one, @first..@last claimed and not yet published
+ *
+ * LFQ_SEQ_SINGLE publishes in order: @first must follow the last
+ * sequence published. LFQ_SEQ_MULTI producers publish their own claims
+ * in any order; consumers see a sequence once every one before it is
+ * published too. Wakes sleeping consumers; makes no wake-up call while
+ * none sleeps.
+ *
+ * Context: any context; in NMI the wake-up is deferred to irq_work.
+ * Return: 0, or -EINVAL for a range not claimed, already published or
+ * out of order, which changes nothing.
+ */
+int lfq_seq_publish_range(struct lfq_ring *ring, u64 first, u64 last)
+{
+	int ret = seq_check(ring, 0);
+
+	return ret ? ret : seq_publish(ring, first, last);
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_publish_range, LFQ);
+
+/**
+ * lfq_seq_publish() - publish a claimed sequence
+ * @ring: a LFQ_RING_SEQ ring
+ * @seq: the sequence
+ *
+ * LFQ_SEQ_SINGLE: publishes every claimed sequence up to @seq, as the
+ * Disruptor's single-producer sequencer does. LFQ_SEQ_MULTI: publishes
+ * @seq alone.
+ *
+ * Context: any context.
+ * Return: 0, or as lfq_seq_publish_range().
+ */
+int lfq_seq_publish(struct lfq_ring *ring, u64 seq)
+{
+	struct lfq_seq_hdr *hdr;
+	int ret = seq_check(ring, 0);
+
+	if (ret)
+		return ret;
+	hdr = ring->hdr;
+	if (seq_multi(ring))
+		return seq_publish(ring, seq, seq);
+	return seq_publish(ring, READ_ONCE(hdr->cursor) + 1, seq);
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_publish, LFQ);
+
+/**
+ * lfq_seq_join() - add a consumer and its barrier
+ * @ring: a LFQ_RING_SEQ ring
+ * @follows: LFQ_SEQ_PRODUCER, or the @id of an active consumer whose
+ *	     finished sequences this one waits for (a pipeline stage)
+ * @wait: how lfq_seq_wait() waits: LFQ_SEQ_WAIT_SPIN, LFQ_SEQ_WAIT_YIELD
+ *	  or LFQ_SEQ_WAIT_BLOCK
+ * @c: the consumer to fill in
+ *
+ * The consumer starts after the last sequence published (SINGLE) or
+ * claimed (MULTI) when it joins, and from then on the producers never
+ * overwrite a slot it has not finished. Join before the first publish
+ * to see every item. Leave with lfq_seq_leave().
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -EBUSY if every barrier is taken, -EINVAL.
+ */
+int lfq_seq_join(struct lfq_ring *ring, u32 follows, u32 wait,
+		 struct lfq_seq_consumer *c)
+{
+	int id, ret = seq_check(ring, 0);
+
+	if (ret)
+		return ret;
+	if (!c || wait > LFQ_SEQ_WAIT_BLOCK)
+		return -EINVAL;
+	if (follows != LFQ_SEQ_PRODUCER &&
+	    (follows >= ring->info.nr_claims ||
+	     READ_ONCE(seq_barrier(ring, follows)->state) != LFQ_SEQ_ACTIVE))
+		return -EINVAL;
+	id = lfq_ring_join(ring);
+	if (id < 0)
+		return id;
+	c->ring = ring;
+	c->id = id;
+	c->follows = follows;
+	c->wait = wait;
+	c->seq = seq_activate(ring, id, follows);
+	c->avail = c->seq;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_join, LFQ);
+
+/**
+ * lfq_seq_leave() - remove a consumer
+ * @c: a consumer from lfq_seq_join()
+ *
+ * Its barrier stops holding the producers back, and consumers that
+ * follow it get -EPIPE from their waits. A /dev/lfq consumer in
+ * userspace leaves the same way when its joined ring fd is released,
+ * whether it closed it, exited or was killed.
+ *
+ * Context: process context; may sleep.
+ */
+void lfq_seq_leave(struct lfq_seq_consumer *c)
+{
+	lfq_ring_leave(c->ring, c->id);
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_leave, LFQ);
+
+/**
+ * lfq_seq_try_wait() - what is available to a consumer, without waiting
+ * @c: the consumer
+ * @seq: the sequence wanted, after the last one finished and at most a
+ *	 ring ahead of it
+ * @avail: set to the last sequence available, at least @seq
+ *
+ * Every sequence from the consumer's last finished one to *@avail may be
+ * read (lfq_seq_elem()) as a batch, then finished with lfq_seq_done().
+ *
+ * Context: any context.
+ * Return: 0, -EAGAIN if @seq is not available yet, -EPIPE if the
+ * consumer followed has left, -EINVAL.
+ */
+int lfq_seq_try_wait(struct lfq_seq_consumer *c, u64 seq, u64 *avail)
+{
+	int ret = seq_check_wait(c, seq, avail, 0);
+
+	return ret ? ret : seq_try_wait(c->ring, c, seq, avail);
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_try_wait, LFQ);
+
+/**
+ * lfq_seq_wait() - wait until a sequence is available to a consumer
+ * @c: the consumer
+ * @seq: as for lfq_seq_try_wait()
+ * @avail: set to the last sequence available, at least @seq
+ * @timeout: jiffies to wait, 0..MAX_SCHEDULE_TIMEOUT (forever)
+ *
+ * Waits the consumer's way: LFQ_SEQ_WAIT_SPIN spins, LFQ_SEQ_WAIT_YIELD
+ * spins a little then yields the CPU between looks, LFQ_SEQ_WAIT_BLOCK
+ * spins a little then sleeps until a publish wakes it.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -ETIMEDOUT, -EINTR on a signal or kthread_stop(), or as
+ * lfq_seq_try_wait().
+ */
+int lfq_seq_wait(struct lfq_seq_consumer *c, u64 seq, u64 *avail,
+		 long timeout)
+{
+	struct seq_wait_op op = { .c = c, .seq = seq, .avail = avail };
+	int ret = seq_check_wait(c, seq, avail, timeout);
+
+	if (ret)
+		return ret;
+	if (c->wait == LFQ_SEQ_WAIT_BLOCK)
+		return __lfq_wait(c->ring, LFQ_NOT_EMPTY, seq_wait_op, &op,
+				  timeout);
+	return __lfq_spin(c->ring, seq_wait_op, &op, timeout,
+			  c->wait == LFQ_SEQ_WAIT_YIELD);
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_wait, LFQ);
+
+/**
+ * lfq_seq_done() - publish a consumer's barrier
+ * @c: the consumer
+ * @seq: the last sequence it has finished: after the last one it
+ *	 finished, and at most the last one a wait made available
+ *
+ * The slots up to @seq may be written again, and consumers that follow
+ * this one may read them. Wakes sleeping producers and followers.
+ *
+ * Context: any context.
+ * Return: 0, or -EINVAL for a barrier moved backwards or past what was
+ * available, which changes nothing.
+ */
+int lfq_seq_done(struct lfq_seq_consumer *c, u64 seq)
+{
+	if (!c || seq_check(c->ring, 0))
+		return -EINVAL;
+	if ((s64)(seq - c->seq) <= 0 || (s64)(seq - c->avail) > 0)
+		return -EINVAL;
+	seq_done(c, seq);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(lfq_seq_done, LFQ);
+
+void lfq_seq_init(struct lfq_ring *ring)
+{
+	struct lfq_seq_hdr *hdr = ring->hdr;
+
+	hdr->cursor = LFQ_SEQ_INITIAL;
+	hdr->gate = LFQ_SEQ_INITIAL;
+}
+
+/*
+ * The owner of barrier id is gone (lfq_seq_leave(), or its ring fd was
+ * released): free the barrier, so that it holds nobody back.
+ */
+void lfq_seq_leave_rec(struct lfq_ring *ring, unsigned int id)
+{
+	smp_store_release(&seq_barrier(ring, id)->state, LFQ_SEQ_FREE);
+	/* W2, in lfq_wake_all(): producers, and followers, who get -EPIPE */
+	lfq_wake_all(ring);
+}
+
+/*
+ * Readable for a joined fd when its barrier's next sequence is
+ * available, for others when any consumer is behind the producers;
+ * writable when a sequence can be claimed. A hint.
+ */
+__poll_t lfq_seq_poll(struct lfq_ring *ring, int rec)
+{
+	struct lfq_seq_hdr *hdr = ring->hdr;
+	u64 head = READ_ONCE(hdr->head);
+	u64 gate = seq_scan(ring, head);
+	__poll_t mask = 0;
+
+	if (rec >= 0) {
+		struct lfq_seq_barrier *b = seq_barrier(ring, rec);
+		u32 follows = READ_ONCE(b->follows);
+		u64 seq = READ_ONCE(b->seq), avail;
+
+		/* ready, or gone: either way a wait has news */
+		if (READ_ONCE(b->state) == LFQ_SEQ_ACTIVE &&
+		    (follows == LFQ_SEQ_PRODUCER || follows < ring->info.nr_claims) &&
+		    (seq_available(ring, follows, seq + 1, seq + ring->capacity,
+				   &avail) || avail != seq))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	} else if (gate != seq_top(ring, head)) {
+		mask |= EPOLLIN | EPOLLRDNORM;
+	}
+	if (seq_room(ring, head, gate))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+void lfq_seq_show(struct seq_file *m, struct lfq_ring *ring)
+{
+	const struct lfq_seq_hdr *hdr = ring->hdr;
+	u32 i;
+
+	seq_printf(m, "lfq-policy:\t%s\n", seq_multi(ring) ? "multi" : "single");
+	seq_printf(m, "lfq-cursor:\t%lld\n", (s64)READ_ONCE(hdr->cursor));
+	seq_printf(m, "lfq-head:\t%llu\n", READ_ONCE(hdr->head));
+	seq_printf(m, "lfq-gate:\t%lld\n", (s64)READ_ONCE(hdr->gate));
+	for (i = 0; i < ring->info.nr_claims; i++) {
+		const struct lfq_seq_barrier *b = seq_barrier(ring, i);
+		u32 state = READ_ONCE(b->state);
+
+		if (state != LFQ_SEQ_FREE)
+			seq_printf(m, "lfq-barrier:\t%u state %u seq %lld follows %d\n",
+				   i, state, (s64)READ_ONCE(b->seq),
+				   (int)READ_ONCE(b->follows));
+	}
+}
