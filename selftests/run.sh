@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make run: show the Vyukov ring moving items user->kernel, kernel->user and
-# process<->process, one line each with items/s and a verdict.
+# make run: show every ring moving items across the boundary (user->kernel,
+# kernel->user, process<->process, and each ring's own cases), one line
+# each with items/s and a verdict: selftests/demo/lfq_demo.c.
 #
 # By default in a VM booting Debian's kernel for the installed headers;
 # with --host (make run HOST=1) on the running kernel, which must be able

@@ -18,18 +18,30 @@
  *   overwrite          (MPSC) a process logs into an OVERWRITE ring that
  *                      nobody drains; exactly the newest records survive,
  *                      the others are counted as overwritten
+ *   kernel -> 3 processes  (sequencer) a lfq_test.ko kthread produces into
+ *                      one ring, and each of three processes sees every
+ *                      item (multicast: a barrier each, no copies)
+ *   user -> kernel + user  (sequencer) this process produces; a kthread
+ *                      and a child process each consume every item
+ *   user -> kernel -> user (sequencer) a pipeline: this process produces,
+ *                      a kthread checks and stamps each item in place,
+ *                      and a child that follows the kthread's barrier
+ *                      sees only stamped items
  *
  * Every item is checked on arrival (well formed, per-producer order, no
  * duplicate, no loss); a path that loses or garbles anything says FAILED
  * and the program exits 1. The turn ring's calls that wait do so the way
  * an event loop would: try, then poll() the ring fd between
- * lfq_ring_wait_begin() and lfq_ring_wait_end(), with a timeout.
+ * lfq_ring_wait_begin() and lfq_ring_wait_end(), with a timeout. The
+ * sequencer's consumer processes sleep in lfq_seq_wait() (their barrier
+ * waits LFQ_SEQ_WAIT_BLOCK), where a kernel producer's publish wakes them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,6 +552,361 @@ static int overwrite(unsigned long long n)
 	return ret;
 }
 
+/*
+ * The sequencer: one ring, every consumer sees every item. Consumer
+ * processes fork from us, attach the inherited ring fd and join with a
+ * barrier of their own (the claim record of their joined fd, which the
+ * module frees however they end); kernel consumers join in START.
+ */
+#define SEQ_CONSUMERS	3	/* processes of the multicast line */
+#define SEQ_BURST	32	/* sequences claimed, at most, per call */
+
+static const struct demo_ring seq_ring = {
+	.name = "sequencer", .type = LFQ_RING_SEQ, .policy = LFQ_SEQ_SINGLE,
+};
+
+/* What a consumer process found: its exit status, an index here. */
+enum {
+	SEQ_OK, SEQ_JOIN, SEQ_TIMEOUT, SEQ_LEFT, SEQ_MALFORMED, SEQ_UNSTAMPED,
+	SEQ_ORDER, SEQ_EXTRA, SEQ_NR_PROBLEMS
+};
+
+static const char *const seq_problems[SEQ_NR_PROBLEMS] = {
+	[SEQ_JOIN] = "a consumer process could not join the ring",
+	[SEQ_TIMEOUT] = "a consumer process timed out waiting for an item",
+	[SEQ_LEFT] = "the stage a consumer process followed left before its last item",
+	[SEQ_MALFORMED] = "a consumer process saw a malformed item",
+	[SEQ_UNSTAMPED] = "a consumer process saw an item the kernel stage had not finished",
+	[SEQ_ORDER] = "a consumer process saw an item lost, duplicated or out of order",
+	[SEQ_EXTRA] = "a consumer process saw more items than were published",
+};
+
+/*
+ * Item i of producer 0? With stamped, the kernel stage must have flipped
+ * its check word (LFQ_TEST_F_STAMP): an item still whole is unstamped,
+ * and the flip is undone in our copy before the check.
+ */
+static int seq_check_item(const void *elem, unsigned long long i, bool stamped)
+{
+	unsigned char copy[ELEM_SIZE];
+	struct lfq_test_item it;
+
+	memcpy(copy, elem, ELEM_SIZE);
+	it = lfq_test_item_get(copy);
+	if (stamped) {
+		if (!lfq_test_item_bad(copy, ELEM_SIZE, 1))
+			return SEQ_UNSTAMPED;
+		it.check = ~it.check;
+		memcpy(copy, &it, sizeof(it));
+	}
+	if (lfq_test_item_bad(copy, ELEM_SIZE, 1))
+		return SEQ_MALFORMED;
+	return it.seq == i ? SEQ_OK : SEQ_ORDER;
+}
+
+/*
+ * Wait for n items, check each batch in place and finish it, which lets
+ * the producer reuse its slots; then nothing more may be available.
+ */
+static int seq_consume(struct lfq_seq_consumer *c, unsigned long long n,
+		       bool stamped)
+{
+	unsigned long long i = 0;
+	uint64_t next = c->seq + 1, avail;
+	int ret;
+
+	while (i < n) {
+		ret = lfq_seq_wait(c, next, &avail, TIMEOUT_MS);
+		if (ret)
+			return ret == -EPIPE ? SEQ_LEFT : SEQ_TIMEOUT;
+		for (; next != avail + 1; next++, i++) {
+			if (i == n)
+				return SEQ_EXTRA;
+			ret = seq_check_item(lfq_seq_elem(c->ring, next), i,
+					     stamped);
+			if (ret)
+				return ret;
+		}
+		if (lfq_seq_done(c, avail))
+			return SEQ_ORDER;
+	}
+	/* -EPIPE: the stage we follow has finished and left */
+	ret = lfq_seq_try_wait(c, next, &avail);
+	return ret == -EAGAIN || ret == -EPIPE ? SEQ_OK : SEQ_EXTRA;
+}
+
+/* A consumer process: join following follows, say so on ready, consume. */
+static pid_t spawn_seq_consumer(struct lfq_ring *ring, __u32 follows,
+				bool stamped, unsigned long long n,
+				const int ready[2])
+{
+	struct lfq_seq_consumer c;
+	struct lfq_ring *child;
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	close(ready[0]);
+	if (lfq_ring_attach(&child, lfq_ring_fd(ring)) ||
+	    lfq_seq_join(child, follows, LFQ_SEQ_WAIT_BLOCK, &c) ||
+	    write(ready[1], "x", 1) != 1)
+		_exit(SEQ_JOIN);
+	close(ready[1]);
+	_exit(seq_consume(&c, n, stamped));
+}
+
+/* Reap k consumer processes: the first problem one of them saw, or NULL. */
+static const char *reap_consumers(const pid_t *pids, unsigned int k)
+{
+	const char *problem = NULL, *p;
+	unsigned int i;
+	int status;
+
+	for (i = 0; i < k; i++) {
+		if (pids[i] <= 0 || waitpid(pids[i], &status, 0) != pids[i] ||
+		    !WIFEXITED(status))
+			p = "a consumer process died";
+		else if (WEXITSTATUS(status) >= SEQ_NR_PROBLEMS)
+			p = "a consumer process failed";
+		else
+			p = seq_problems[WEXITSTATUS(status)];
+		problem = problem ? problem : p;
+	}
+	return problem;
+}
+
+static void stop_consumers(const pid_t *pids, unsigned int k)
+{
+	unsigned int i;
+
+	for (i = 0; i < k; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
+	reap_consumers(pids, k);
+}
+
+/*
+ * Fork k consumer processes of n items each and wait until all of them
+ * have joined, so that they see everything published from now on: NULL,
+ * or the problem (and none of them is left running).
+ */
+static const char *spawn_consumers(struct lfq_ring *ring, __u32 follows,
+				   bool stamped, unsigned long long n,
+				   pid_t *pids, unsigned int k)
+{
+	unsigned int i, joined = 0;
+	int ready[2];
+	char c;
+
+	if (pipe2(ready, O_CLOEXEC))
+		return strerror(errno);
+	for (i = 0; i < k; i++)
+		pids[i] = spawn_seq_consumer(ring, follows, stamped, n, ready);
+	close(ready[1]);
+	/* a process that cannot join exits without a byte: EOF */
+	while (joined < k && read(ready[0], &c, 1) == 1)
+		joined++;
+	close(ready[0]);
+	if (joined == k)
+		return NULL;
+	stop_consumers(pids, k);
+	return seq_problems[SEQ_JOIN];
+}
+
+/*
+ * One lfq_test.ko kthread on our sequencer ring: a producer, or a consumer
+ * of its own following the producer (joined when START returns).
+ */
+static int start_seq_job(struct lfq_ring *ring, unsigned int role,
+			 __u32 flags, unsigned long long n)
+{
+	bool consume = role == LFQ_TEST_CONSUME;
+
+	return start(&(struct lfq_test_job){
+		.ring_fd = lfq_ring_fd(ring), .role = role, .threads = 1,
+		.burst = SEQ_BURST, .items = n, .producers = consume,
+		.timeout_ms = TIMEOUT_MS, .flags = flags,
+		.follows = consume ? LFQ_SEQ_PRODUCER : 0,
+		.wait = consume ? LFQ_SEQ_WAIT_BLOCK : 0,
+	});
+}
+
+/* Produce n items as producer 0, written in place, SEQ_BURST a claim. */
+static int seq_produce(struct lfq_ring *ring, unsigned long long n)
+{
+	unsigned long long i;
+	int got, k, ret;
+	uint64_t first;
+
+	for (i = 0; i < n; i += got) {
+		got = lfq_seq_claim_up_to(ring, n - i < SEQ_BURST ? n - i :
+					  SEQ_BURST, &first, TIMEOUT_MS);
+		if (got < 0)
+			return got;
+		for (k = 0; k < got; k++)
+			lfq_test_item_make(lfq_seq_elem(ring, first + k),
+					   ELEM_SIZE, 0, i + k);
+		ret = lfq_seq_publish_range(ring, first, first + got - 1);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The ACTIVE barriers of a sequencer ring, a bit each, from its fdinfo. */
+static int active_barriers(struct lfq_ring *ring, unsigned long long *mask)
+{
+	unsigned int id, state;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", lfq_ring_fd(ring));
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	*mask = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "lfq-barrier: %u state %u", &id, &state) == 2 &&
+		    id < LFQ_CLAIMS && state == LFQ_SEQ_ACTIVE)
+			*mask |= 1ULL << id;
+	fclose(f);
+	return 0;
+}
+
+/* A kthread produces; SEQ_CONSUMERS processes each see every item. */
+static int kernel_to_processes(unsigned long long n)
+{
+	static const char path[] = "kernel -> 3 processes";
+	pid_t pids[SEQ_CONSUMERS];
+	const char *problem, *verdict;
+	struct lfq_ring *ring;
+	double t0 = now();
+	int job, ret;
+
+	ret = create_ring(&seq_ring, &ring);
+	if (ret)
+		return report(&seq_ring, path, 0, 0, strerror(-ret));
+	problem = spawn_consumers(ring, LFQ_SEQ_PRODUCER, false, n, pids,
+				  SEQ_CONSUMERS);
+	if (!problem) {
+		t0 = now();
+		job = start_seq_job(ring, LFQ_TEST_PRODUCE, 0, n);
+		if (job < 0) {
+			stop_consumers(pids, SEQ_CONSUMERS);
+			problem = strerror(-job);
+		} else {
+			problem = reap_consumers(pids, SEQ_CONSUMERS);
+			verdict = job_verdict(job, n);
+			problem = problem ? problem : verdict;
+		}
+	}
+	lfq_ring_destroy(ring);
+	ret = report(&seq_ring, path, n, now() - t0, problem);
+	if (!problem)
+		printf("%36s multicast: each of the %u processes saw all %llu\n",
+		       "", SEQ_CONSUMERS, n);
+	return ret;
+}
+
+/*
+ * A kthread of job has joined ring in START; a process joins now,
+ * following follows (stamped: after the kthread, which stamps), and we
+ * produce n items, which both must get.
+ */
+static const char *produce_to_kernel_and_process(struct lfq_ring *ring,
+						 int job, __u32 follows,
+						 bool stamped,
+						 unsigned long long n,
+						 double *t0)
+{
+	const char *problem, *verdict;
+	pid_t pid;
+	int ret;
+
+	problem = spawn_consumers(ring, follows, stamped, n, &pid, 1);
+	if (problem) {
+		close(job);
+		return problem;
+	}
+	*t0 = now();
+	ret = seq_produce(ring, n);
+	problem = ret ? strerror(-ret) : NULL;
+	/*
+	 * Reaped before the job fd is closed: a kthread that finished keeps
+	 * its barrier until then, for a process that follows it may still be
+	 * reading up to there (it would get -EPIPE once the barrier is freed).
+	 */
+	verdict = reap_consumers(&pid, 1);
+	problem = problem ? problem : verdict;
+	verdict = job_verdict(job, n);
+	return problem ? problem : verdict;
+}
+
+static int user_to_kernel_and_process(unsigned long long n)
+{
+	static const char path[] = "user -> kernel + user";
+	const char *problem;
+	struct lfq_ring *ring;
+	double t0 = now();
+	int job, ret;
+
+	ret = create_ring(&seq_ring, &ring);
+	if (ret)
+		return report(&seq_ring, path, 0, 0, strerror(-ret));
+	job = start_seq_job(ring, LFQ_TEST_CONSUME, 0, n);
+	if (job < 0)
+		problem = strerror(-job);
+	else
+		problem = produce_to_kernel_and_process(ring, job,
+							LFQ_SEQ_PRODUCER,
+							false, n, &t0);
+	lfq_ring_destroy(ring);
+	ret = report(&seq_ring, path, n, now() - t0, problem);
+	if (!problem)
+		printf("%36s multicast: the kthread and the process each saw all %llu\n",
+		       "", n);
+	return ret;
+}
+
+/*
+ * A pipeline: the kthread's barrier, the one START made ACTIVE, follows
+ * our publishes and it stamps each item; the process follows that
+ * barrier, so it must see every item stamped.
+ */
+static int user_to_kernel_to_process(unsigned long long n)
+{
+	static const char path[] = "user -> kernel -> user";
+	unsigned long long before, after, stage = 0;
+	const char *problem;
+	struct lfq_ring *ring;
+	double t0 = now();
+	int job, ret;
+
+	ret = create_ring(&seq_ring, &ring);
+	if (ret)
+		return report(&seq_ring, path, 0, 0, strerror(-ret));
+	ret = active_barriers(ring, &before);
+	job = ret ? ret : start_seq_job(ring, LFQ_TEST_CONSUME,
+					LFQ_TEST_F_STAMP, n);
+	if (job < 0) {
+		problem = strerror(-job);
+	} else if (active_barriers(ring, &after) ||
+		   !(stage = after & ~before) || (stage & (stage - 1))) {
+		close(job);
+		problem = "START did not make exactly one barrier ACTIVE";
+	} else {
+		problem = produce_to_kernel_and_process(ring, job,
+							__builtin_ctzll(stage),
+							true, n, &t0);
+	}
+	lfq_ring_destroy(ring);
+	ret = report(&seq_ring, path, n, now() - t0, problem);
+	if (!problem)
+		printf("%36s pipeline: the process followed barrier %d (the kthread's), saw all %llu stamped\n",
+		       "", __builtin_ctzll(stage), n);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long n = argc > 1 ? strtoull(argv[1], NULL, 0) : 200000;
@@ -557,5 +924,8 @@ int main(int argc, char **argv)
 	}
 	failed |= kernel_log(n / 100);
 	failed |= overwrite(n);
+	failed |= kernel_to_processes(n);
+	failed |= user_to_kernel_and_process(n);
+	failed |= user_to_kernel_to_process(n);
 	return failed;
 }
