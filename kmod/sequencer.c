@@ -108,24 +108,18 @@ static u64 seq_top(const struct lfq_ring *ring, u64 head)
 }
 
 /*
- * Look at every barrier and store their minimum, bounded by top, as the
- * new gate. A barrier ahead of top (SINGLE: ahead of what we published)
- * or, once active, more than a ring behind it is corrupt: counted, and
- * clamped so that the ring goes on.
+ * The slowest barrier, bounded by top. A barrier more than a ring
+ * behind top once active is corrupt, and so, for the producer of a
+ * SINGLE ring (whose top is its own cursor), is one ahead of top:
+ * counted, and clamped so that the ring goes on. A bad state is counted
+ * and skipped. Others (MULTI producers, pollers) read a top that may be
+ * older than the barriers, and clamp silently.
  */
-static u64 seq_scan(struct lfq_ring *ring, u64 head)
+static u64 seq_slowest(struct lfq_ring *ring, u64 top, bool producer)
 {
-	struct lfq_seq_hdr *hdr = ring->hdr;
-	u64 top = seq_top(ring, head);
 	u64 min = top;
 	u32 i;
 
-	/*
-	 * G: pairs with J in seq_activate(): our top was read or stored
-	 * before this barrier, so a joiner that we miss reads a top at
-	 * least ours after its own, and starts after the gate we store.
-	 */
-	smp_mb();
 	for (i = 0; i < ring->info.nr_claims; i++) {
 		struct lfq_seq_barrier *b = seq_barrier(ring, i);
 		u32 state = smp_load_acquire(&b->state);
@@ -140,8 +134,7 @@ static u64 seq_scan(struct lfq_ring *ring, u64 head)
 			continue;
 		}
 		if ((s64)(seq - top) > 0) {
-			/* MULTI: others claimed and published since our head */
-			if (!seq_multi(ring))
+			if (producer && !seq_multi(ring))
 				lfq_ring_corrupt(ring);
 			seq = top;
 		} else if (state == LFQ_SEQ_ACTIVE &&
@@ -152,6 +145,22 @@ static u64 seq_scan(struct lfq_ring *ring, u64 head)
 		if ((s64)(seq - min) < 0)
 			min = seq;
 	}
+	return min;
+}
+
+/* The producers' look at the barriers: store their minimum as the gate. */
+static u64 seq_scan(struct lfq_ring *ring, u64 head)
+{
+	struct lfq_seq_hdr *hdr = ring->hdr;
+	u64 min;
+
+	/*
+	 * G: pairs with J in seq_activate(): our top was read or stored
+	 * before this barrier, so a joiner that we miss reads a top at
+	 * least ours after its own, and starts after the gate we store.
+	 */
+	smp_mb();
+	min = seq_slowest(ring, seq_top(ring, head), true);
 	/* C: pairs with C in seq_try_claim(), handing on G */
 	smp_store_release(&hdr->gate, min);
 	return min;
@@ -695,7 +704,8 @@ __poll_t lfq_seq_poll(struct lfq_ring *ring, int rec)
 {
 	struct lfq_seq_hdr *hdr = ring->hdr;
 	u64 head = READ_ONCE(hdr->head);
-	u64 gate = seq_scan(ring, head);
+	u64 top = seq_top(ring, head);
+	u64 gate = seq_slowest(ring, top, false);
 	__poll_t mask = 0;
 
 	if (rec >= 0) {
@@ -709,7 +719,7 @@ __poll_t lfq_seq_poll(struct lfq_ring *ring, int rec)
 		    (seq_available(ring, follows, seq + 1, seq + ring->capacity,
 				   &avail) || avail != seq))
 			mask |= EPOLLIN | EPOLLRDNORM;
-	} else if (gate != seq_top(ring, head)) {
+	} else if (gate != top) {
 		mask |= EPOLLIN | EPOLLRDNORM;
 	}
 	if (seq_room(ring, head, gate))
