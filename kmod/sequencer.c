@@ -35,7 +35,9 @@
  *       (G) smp_mb, then acquire of    read the slots up to it
  *           every barrier, and         (B) release(barrier->seq, s)
  *       (C) release(hdr->gate, min)    (W2) smp_mb, waiters of both
- *   claim: head += n                        directions
+ *   (L) MULTI: acquire of the marker       directions
+ *       a lap before each slot
+ *   claim: head += n
  *   write the slots
  *   (P) release(cursor or markers)     joining consumer
  *   (W2) smp_mb, waiters               state = JOINING, seq = top
@@ -44,7 +46,9 @@
  *
  * Pairs::
  *
- *   (P) pairs with (A): a slot is read only after it was written.
+ *   (P) pairs with (A): a slot is read only after it was written, and
+ *       with (L): a MULTI slot is written again only after the
+ *       sequence a lap before is published.
  *   (B) pairs with the acquire loads in (G), and (C) hands them on to
  *       the producers that use the cached gate: a slot is written again
  *       only after every consumer has finished reading it.
@@ -176,6 +180,29 @@ static u32 seq_room(const struct lfq_ring *ring, u64 head, u64 gate)
 	return room > ring->capacity ? ring->capacity : (u32)room;
 }
 
+/*
+ * MULTI: how many of the room sequences from head have a slot that the
+ * sequence a lap before has left. Barriers keep producers off slots
+ * that consumers have not finished, but not off one whose producer has
+ * yet to publish: with no consumer that gates it (none, or only ones
+ * that joined later), a producer could otherwise lap a slower one.
+ */
+static u32 seq_unlapped(const struct lfq_ring *ring, u64 head, u32 room)
+{
+	u64 prev;
+	u32 i;
+
+	for (i = 0; i < room; i++) {
+		if (head + i < ring->capacity)
+			continue;
+		prev = head + i - ring->capacity;
+		/* L: pairs with P in seq_publish(): we write after its writer */
+		if (smp_load_acquire(seq_marker(ring, prev)) != prev + 1)
+			break;
+	}
+	return i;
+}
+
 /* Claim 1..n sequences from head: how many, or -ENOSPC, -EBUSY. */
 static int seq_try_claim(struct lfq_ring *ring, u32 n, u64 *first)
 {
@@ -194,12 +221,17 @@ static int seq_try_claim(struct lfq_ring *ring, u32 n, u64 *first)
 		room = min(room, n);
 		if (!seq_multi(ring)) {
 			WRITE_ONCE(hdr->head, head + room);
-		} else if (!try_cmpxchg_relaxed(&hdr->head, &head,
-						head + room)) {
-			continue;
+			*first = head;
+			return room;
 		}
-		*first = head;
-		return room;
+		/* a producer a lap behind is about to publish: a lost race */
+		room = seq_unlapped(ring, head, room);
+		if (room && try_cmpxchg_relaxed(&hdr->head, &head, head + room)) {
+			*first = head;
+			return room;
+		}
+		if (!room)
+			head = READ_ONCE(hdr->head);
 	}
 	return -EBUSY;
 }
@@ -574,6 +606,11 @@ int lfq_seq_join(struct lfq_ring *ring, u32 follows, u32 wait,
 		return id;
 	c->ring = ring;
 	c->id = id;
+	if (follows == (u32)id) {
+		/* the consumer to follow has left, and we took its barrier */
+		lfq_seq_leave(c);
+		return -EINVAL;
+	}
 	c->follows = follows;
 	c->wait = wait;
 	c->seq = seq_activate(ring, id, follows);
