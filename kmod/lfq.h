@@ -68,6 +68,7 @@ enum {
  * @avail:	the last sequence a wait found available
  * @id:		index of its barrier, for others to follow
  * @follows:	LFQ_SEQ_PRODUCER, or the barrier it follows
+ * @follows_gen: the generation of that barrier when it joined
  * @wait:	LFQ_SEQ_WAIT_*
  *
  * Filled in by lfq_seq_join(); one thread at a time uses a consumer.
@@ -78,6 +79,7 @@ struct lfq_seq_consumer {
 	u64 avail;
 	u32 id;
 	u32 follows;
+	u32 follows_gen;
 	u32 wait;
 };
 

@@ -153,6 +153,7 @@ static void __maybe_unused lfq_abi_pins(void)
 	BUILD_BUG_ON(sizeof(struct lfq_seq_barrier) != sizeof(struct lfq_claim));
 	BUILD_BUG_ON(offsetof(struct lfq_seq_barrier, state) !=
 		     offsetof(struct lfq_claim, state));
+	BUILD_BUG_ON(offsetof(struct lfq_seq_barrier, gen) != 16);
 	BUILD_BUG_ON(sizeof(struct lfq_claim) != LFQ_CACHELINE);
 	BUILD_BUG_ON(offsetof(struct lfq_claim, slots) != 12);
 	BUILD_BUG_ON(sizeof(struct lfq_wait_req) != 16);

@@ -270,12 +270,13 @@ static int seq_publish(struct lfq_ring *ring, u64 first, u64 last)
 }
 
 /*
- * The last sequence available to a consumer that follows follows and
- * has everything up to from - 1: from - 1 if nothing more, never more
- * than limit. -EPIPE if the barrier it follows has gone.
+ * The last sequence available to a consumer that follows follows (of
+ * generation gen) and has everything up to from - 1: from - 1 if nothing
+ * more, never more than limit. -EPIPE if the consumer it follows has
+ * left, even if its barrier has been taken again since.
  */
-static int seq_available(struct lfq_ring *ring, u32 follows, u64 from,
-			 u64 limit, u64 *avail)
+static int seq_available(struct lfq_ring *ring, u32 follows, u32 gen,
+			 u64 from, u64 limit, u64 *avail)
 {
 	struct lfq_seq_hdr *hdr = ring->hdr;
 	struct lfq_seq_barrier *b;
@@ -283,10 +284,14 @@ static int seq_available(struct lfq_ring *ring, u32 follows, u64 from,
 
 	if (follows != LFQ_SEQ_PRODUCER) {
 		b = seq_barrier(ring, follows);
-		if (smp_load_acquire(&b->state) != LFQ_SEQ_ACTIVE)
+		if (smp_load_acquire(&b->gen) != gen)
 			return -EPIPE;
-		/* A: pairs with B in seq_done() */
+		/* A: pairs with B in seq_done(), and with V in seq_activate() */
 		seq = smp_load_acquire(&b->seq);
+		/* seq was still that consumer's if it is still there, after */
+		if (smp_load_acquire(&b->state) != LFQ_SEQ_ACTIVE ||
+		    READ_ONCE(b->gen) != gen)
+			return -EPIPE;
 	} else if (!seq_multi(ring)) {
 		/* A: pairs with P in seq_publish() */
 		seq = smp_load_acquire(&hdr->cursor);
@@ -316,7 +321,7 @@ static int seq_try_wait(struct lfq_ring *ring, struct lfq_seq_consumer *c,
 		*avail = c->avail;
 		return 0;
 	}
-	ret = seq_available(ring, c->follows, c->avail + 1,
+	ret = seq_available(ring, c->follows, c->follows_gen, c->avail + 1,
 			    c->seq + ring->capacity, &got);
 	if (ret)
 		return ret;
@@ -340,19 +345,25 @@ static void seq_done(struct lfq_seq_consumer *c, u64 seq)
 }
 
 /*
- * Make barrier id, ours, a consumer's that follows follows and starts
- * after the top it reads: the last sequence published (SINGLE) or
- * claimed (MULTI) when it joined.
+ * Make barrier id, ours, a consumer's that follows follows (of
+ * generation gen) and starts after the top it reads: the last sequence
+ * published (SINGLE) or claimed (MULTI) when it joined.
  */
-static u64 seq_activate(struct lfq_ring *ring, u32 id, u32 follows)
+static u64 seq_activate(struct lfq_ring *ring, u32 id, u32 follows, u32 gen)
 {
 	struct lfq_seq_hdr *hdr = ring->hdr;
 	struct lfq_seq_barrier *b = seq_barrier(ring, id);
 	u64 top;
 
-	/* provisional, but a bound already: tops only grow */
+	/* ours now: followers of the one before us must see that first */
+	WRITE_ONCE(b->gen, READ_ONCE(b->gen) + 1);
 	WRITE_ONCE(b->follows, follows);
-	WRITE_ONCE(b->seq, seq_top(ring, READ_ONCE(hdr->head)));
+	WRITE_ONCE(b->follows_gen, gen);
+	/*
+	 * V: pairs with A in seq_available(): a follower that reads this
+	 * seq sees our gen. Provisional, but a bound already: tops only grow.
+	 */
+	smp_store_release(&b->seq, seq_top(ring, READ_ONCE(hdr->head)));
 	smp_store_release(&b->state, LFQ_SEQ_JOINING);
 	/* J: pairs with G in seq_scan() */
 	smp_mb();
@@ -592,15 +603,21 @@ int lfq_seq_join(struct lfq_ring *ring, u32 follows, u32 wait,
 		 struct lfq_seq_consumer *c)
 {
 	int id, ret = seq_check(ring, 0);
+	u32 gen = 0;
 
 	if (ret)
 		return ret;
 	if (!c || wait > LFQ_SEQ_WAIT_BLOCK)
 		return -EINVAL;
-	if (follows != LFQ_SEQ_PRODUCER &&
-	    (follows >= ring->info.nr_claims ||
-	     READ_ONCE(seq_barrier(ring, follows)->state) != LFQ_SEQ_ACTIVE))
-		return -EINVAL;
+	if (follows != LFQ_SEQ_PRODUCER) {
+		if (follows >= ring->info.nr_claims)
+			return -EINVAL;
+		/* the generation first: a later owner's state fails the wait */
+		gen = smp_load_acquire(&seq_barrier(ring, follows)->gen);
+		if (smp_load_acquire(&seq_barrier(ring, follows)->state) !=
+		    LFQ_SEQ_ACTIVE)
+			return -EINVAL;
+	}
 	id = lfq_ring_join(ring);
 	if (id < 0)
 		return id;
@@ -612,8 +629,9 @@ int lfq_seq_join(struct lfq_ring *ring, u32 follows, u32 wait,
 		return -EINVAL;
 	}
 	c->follows = follows;
+	c->follows_gen = gen;
 	c->wait = wait;
-	c->seq = seq_activate(ring, id, follows);
+	c->seq = seq_activate(ring, id, follows, gen);
 	c->avail = c->seq;
 	return 0;
 }
@@ -753,8 +771,9 @@ __poll_t lfq_seq_poll(struct lfq_ring *ring, int rec)
 		/* ready, or gone: either way a wait has news */
 		if (READ_ONCE(b->state) == LFQ_SEQ_ACTIVE &&
 		    (follows == LFQ_SEQ_PRODUCER || follows < ring->info.nr_claims) &&
-		    (seq_available(ring, follows, seq + 1, seq + ring->capacity,
-				   &avail) || avail != seq))
+		    (seq_available(ring, follows, READ_ONCE(b->follows_gen),
+				   seq + 1, seq + ring->capacity, &avail) ||
+		     avail != seq))
 			mask |= EPOLLIN | EPOLLRDNORM;
 	} else if (gate != top) {
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -778,8 +797,9 @@ void lfq_seq_show(struct seq_file *m, struct lfq_ring *ring)
 		u32 state = READ_ONCE(b->state);
 
 		if (state != LFQ_SEQ_FREE)
-			seq_printf(m, "lfq-barrier:\t%u state %u seq %lld follows %d\n",
+			seq_printf(m, "lfq-barrier:\t%u state %u seq %lld follows %d gen %u\n",
 				   i, state, (s64)READ_ONCE(b->seq),
-				   (int)READ_ONCE(b->follows));
+				   (int)READ_ONCE(b->follows),
+				   READ_ONCE(b->gen));
 	}
 }

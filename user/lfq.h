@@ -205,6 +205,7 @@ struct lfq_seq_consumer {
 	uint64_t avail;		/* the last sequence a wait found available */
 	uint32_t id;		/* its barrier, for others to follow */
 	uint32_t follows;	/* LFQ_SEQ_PRODUCER or the barrier followed */
+	uint32_t follows_gen;	/* its generation when this one joined */
 	uint32_t wait;		/* LFQ_SEQ_WAIT_* */
 };
 

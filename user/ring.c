@@ -67,6 +67,7 @@ _Static_assert(sizeof(struct lfq_seq_barrier) == sizeof(struct lfq_claim),
 	       "seq barrier");
 _Static_assert(offsetof(struct lfq_seq_barrier, state) ==
 	       offsetof(struct lfq_claim, state), "seq barrier state");
+_Static_assert(offsetof(struct lfq_seq_barrier, gen) == 16, "seq barrier gen");
 _Static_assert(sizeof(struct lfq_claim) == LFQ_CACHELINE, "lfq_claim");
 _Static_assert(offsetof(struct lfq_claim, slots) == 12, "claim.slots");
 _Static_assert(sizeof(struct lfq_wait_req) == 16, "lfq_wait_req");

@@ -514,10 +514,15 @@ TEST(peer_rejects_bad_jobs)
 	EXPECT_EQ(err, job_start(&j))					\
 		TH_LOG("%s = %s", #field, #value);			\
 } while (0)
-	BAD(-EINVAL, __resv[0], 1);
-	BAD(-EINVAL, __resv[1], 1ULL << 63);
-	BAD(-EINVAL, flags, 8);
+	BAD(-EINVAL, __resv[0], 1ULL << 63);
+	BAD(-EINVAL, flags, 1U << 5);
 	BAD(-EINVAL, flags, 1U << 31);
+	/* sequencer fields and flags, on a Vyukov ring */
+	BAD(-EINVAL, follows, 1);
+	BAD(-EINVAL, follows, LFQ_SEQ_PRODUCER);
+	BAD(-EINVAL, wait, 1);
+	BAD(-EINVAL, flags, LFQ_TEST_F_STAMP);
+	BAD(-EINVAL, flags, LFQ_TEST_F_STAMPED);
 	BAD(-EINVAL, role, 0);
 	BAD(-EINVAL, role, 3);
 	BAD(-EINVAL, threads, 0);
@@ -547,6 +552,8 @@ TEST(peer_rejects_bad_jobs)
 	good.producers = 1;
 	BAD(-EINVAL, producers, 0);
 	BAD(-EINVAL, producers, LFQ_TEST_MAX_PRODUCERS + 1);
+	BAD(-EINVAL, follows, LFQ_SEQ_PRODUCER);
+	BAD(-EINVAL, wait, 2);
 	good.items = LFQ_TEST_MAX_ITEMS;
 	BAD(-E2BIG, producers, LFQ_TEST_MAX_PRODUCERS);
 #undef BAD

@@ -17,11 +17,15 @@
 #   5. mpsc_dev_test: the MPSC log ring's kselftests (kernel threads,
 #      timer, hrtimer and NMI logging to a user consumer in epoll, the
 #      policies, kill -9 of participants, corrupt rings, forged claims)
-#   6. vyukov_stress, turn_stress and mpsc_stress on the /dev/lfq backend
-#   7. two turn_dev_test modes that single-step or kill a participant at
+#   6. seq_dev_test: the sequencer's kselftests (consumer processes with
+#      barriers of their own, kthread producers, consumers and pipeline
+#      stages, kill -9 of consumers, poll, garbage barriers, scribblers)
+#   7. vyukov_stress, turn_stress, mpsc_stress and seq_stress on the
+#      /dev/lfq backend
+#   8. two turn_dev_test modes that single-step or kill a participant at
 #      an exact instant: a claim record never names a ticket its owner
 #      does not hold, and a sleeper killed in LFQ_IOC_WAIT is uncounted
-#   8. rmmod: refused while a job fd, a ring fd, a ring mapping or a ring
+#   9. rmmod: refused while a job fd, a ring fd, a ring mapping or a ring
 #      with a repair pending is open, done once they are gone
 #
 # Every result is a TAP line at column 0; the exit status is 1 if anything
@@ -108,8 +112,14 @@ if [ -x ./mpsc_dev_test ]; then
 	tap $? "mpsc_dev_test: all kselftests passed ($(($(date +%s) - t0))s)"
 fi
 
+if [ -x ./seq_dev_test ]; then
+	t0=$(date +%s)
+	./seq_dev_test
+	tap $? "seq_dev_test: all kselftests passed ($(($(date +%s) - t0))s)"
+fi
+
 # the same stress bodies on /dev/lfq rings (TCG is slow: a tenth of the items)
-for ring in vyukov turn mpsc; do
+for ring in vyukov turn mpsc seq; do
 	[ -x ./${ring}_stress ] || continue
 	t0=$(date +%s)
 	LFQ_TEST_BACKENDS=dev LFQ_STRESS_SCALE=0.1 ./${ring}_stress

@@ -3,23 +3,27 @@
  * lfq_test.ko: the kernel peer of lfq.ko, written only against its exported
  * symbols (namespace LFQ), as another subsystem would be.
  *
- * At load it tests the in-kernel API of the three rings (bad parameters,
+ * At load it tests the in-kernel API of the four rings (bad parameters,
  * full and empty rings, bursts, drain, timeouts, wake-ups between kernel
  * threads, -EINTR on kthread_stop() and on a signal; for the turn ring
  * also reserve and commit in place, forged and double commits, held
  * reservations, skipped and corrupt slots; for the MPSC ring records of
  * every length and wrapping ones, peek_burst and release, forged commits
  * and releases, the three policies, records without payload, corrupt
- * headers, a producer in hardirq) and runs a kthread stress of each ring
- * (producers x consumers on small capacities, so that both sides sleep
- * and wake each other; MPSC producers also in softirq, hardirq and NMI),
+ * headers, a producer in hardirq; for the sequencer claim, publish, wait
+ * and done with one producer and many, every refusal, multicast, late
+ * joins, pipelines, the three ways to wait, scribbled barriers, and its
+ * jobs) and runs a kthread stress of each ring (producers x consumers on
+ * small capacities, so that both sides sleep and wake each other; MPSC
+ * producers also in softirq, hardirq and NMI; sequencer pipelines),
  * prints KTAP, and fails the load with -EINVAL if any check failed
  * (kselftest_module.h, as lib/test_strscpy.c).
  *
  * The turn and MPSC tests reach a slot's header through a reservation:
  * the ABI (uapi/linux/lfq.h) puts it in the LFQ_TURN_SLOT_HDR or
  * LFQ_MPSC_SLOT_HDR bytes before the element, and the slots
- * LFQ_TURN_SLOTS_OFF or LFQ_MPSC_SLOTS_OFF bytes after the ring header.
+ * LFQ_TURN_SLOTS_OFF or LFQ_MPSC_SLOTS_OFF bytes after the ring header;
+ * the sequencer tests find theirs from lfq_seq_elem() the same way.
  * That is the layout any user of the ring sees, not lfq.ko's internals.
  *
  * Its misc device /dev/lfq_test then lets userspace attach jobs of kernel
@@ -30,7 +34,8 @@
  * Every job is bounded: its threads stop at its deadline, after timeout_ms
  * without progress, on the first error, or when the job fd is closed
  * (kthread_stop()); the job fd pins the module, so rmmod waits for none of
- * them. A thread only ever touches its own copy of an element.
+ * them. A thread only ever touches its own copy of an element, or a slot
+ * it holds (reserved, claimed, or waited for and not yet finished).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -108,6 +113,10 @@ struct job_thread {
 	struct task_struct *task;
 	unsigned int index;
 	u64 since_pause;		/* items moved since the last pause */
+	/* sequencer consume: the thread's consumer, joined by job_start() */
+	struct lfq_seq_consumer c;
+	u64 seq_end;			/* its last sequence: done there */
+	bool joined;
 };
 
 struct job {
@@ -129,10 +138,11 @@ struct job {
 	bool ended;			/* every thread is done */
 	wait_queue_head_t wq;		/* for ended */
 	atomic64_t moved, malformed, duplicates, misordered, io_errors;
+	atomic64_t missing;		/* sequencer consume: counted as we go */
 	atomic64_t ctx_moved[LFQ_TEST_NR_CTX];
 	atomic64_t refused;		/* MPSC: refusals hdr->dropped counts */
 	atomic_t error;
-	unsigned long *seen;		/* consume: total bits */
+	unsigned long *seen;		/* consume (not sequencer): total bits */
 	u64 start_ns, end_ns;
 	u64 ring_errors;		/* lfq_ring_errors() at the end */
 
@@ -277,21 +287,37 @@ static int job_step(struct job *job, int ret)
 	return ret;
 }
 
-/* Check one popped item, this thread's private copy, against what we saw. */
+/*
+ * Check one popped item, this thread's private copy, against what we saw.
+ * Consumers that share the items mark them in the job's bitmap; a
+ * sequencer consumer sees every item itself, each producer's in order, so
+ * last[] alone tells a repeat (duplicate) from a gap (misordered, and
+ * what it skipped is missing).
+ */
 static void job_check(struct job *job, s64 *last, const void *elem)
 {
 	struct lfq_test_item it = lfq_test_item_get(elem);
 	u64 items = job->p.items;
+	s64 prev;
 
 	if (lfq_test_item_bad(elem, job->elem_size, job->p.producers) ||
 	    it.seq >= items) {
 		atomic64_inc(&job->malformed);
 		return;
 	}
-	if (test_and_set_bit(it.producer * items + it.seq, job->seen))
+	prev = last[it.producer];
+	if (job->seen) {
+		if (test_and_set_bit(it.producer * items + it.seq, job->seen))
+			atomic64_inc(&job->duplicates);
+		if ((s64)it.seq <= prev)
+			atomic64_inc(&job->misordered);
+	} else if ((s64)it.seq <= prev) {
 		atomic64_inc(&job->duplicates);
-	if ((s64)it.seq <= last[it.producer])
+		return;
+	} else if ((s64)it.seq != prev + 1) {
 		atomic64_inc(&job->misordered);
+		atomic64_add(it.seq - prev - 1, &job->missing);
+	}
 	last[it.producer] = it.seq;
 }
 
@@ -340,8 +366,36 @@ static int job_mpsc_push(struct job_thread *t, u8 *buf, unsigned int n,
 }
 
 /*
- * Push 1..n items of buf (made by the caller) or, with LFQ_TEST_F_RESERVE,
- * items made in their slots: as lfq_vyukov_push_burst() returns.
+ * Sequencer: claim 1..n sequences, make their items in place, publish
+ * them. A publish refused right after our claim means a scribbled ring.
+ */
+static int job_seq_push(struct job_thread *t, unsigned int n, u64 seq,
+			long slice)
+{
+	struct job *job = t->job;
+	u32 id = job->p.producers + t->index;
+	u64 first;
+	int got, i;
+
+	got = lfq_seq_claim_up_to(job->ring, n, &first, slice);
+	if (got < 0)
+		return got;
+	for (i = 0; i < got; i++)
+		lfq_test_item_make(lfq_seq_elem(job->ring, first + i),
+				   job->elem_size, id, seq + i);
+	return lfq_seq_publish_range(job->ring, first, first + got - 1) ?
+	       -EIO : got;
+}
+
+/* Whether producers make their items in the ring rather than in buf. */
+static bool job_in_place(const struct job *job)
+{
+	return job->p.flags & LFQ_TEST_F_RESERVE || job->type == LFQ_RING_SEQ;
+}
+
+/*
+ * Push 1..n items of buf (made by the caller) or, job_in_place(), items
+ * made in their slots: as lfq_vyukov_push_burst() returns.
  */
 static int job_push(struct job_thread *t, u8 *buf, unsigned int n, u64 seq,
 		    long slice)
@@ -356,6 +410,8 @@ static int job_push(struct job_thread *t, u8 *buf, unsigned int n, u64 seq,
 		return lfq_vyukov_push_burst(job->ring, buf, n, slice);
 	if (job->type == LFQ_RING_MPSC)
 		return job_mpsc_push(t, buf, n, seq, slice);
+	if (job->type == LFQ_RING_SEQ)
+		return job_seq_push(t, n, seq, slice);
 	for (i = 0; i < n; i++) {
 		if (!(job->p.flags & LFQ_TEST_F_RESERVE)) {
 			ret = i ? lfq_turn_try_push(job->ring, buf + i * size) :
@@ -477,7 +533,7 @@ static int job_produce(struct job_thread *t, u8 *buf)
 		if (!slice)
 			return -ETIMEDOUT;
 		n = min_t(u64, job->p.burst, job->p.items - seq);
-		if (!(job->p.flags & LFQ_TEST_F_RESERVE))
+		if (!job_in_place(job))
 			for (i = 0; i < n; i++)
 				lfq_test_item_make(buf + i * size, size, id,
 						   seq + i);
@@ -545,6 +601,80 @@ out:
 	/* the others may sleep for an item that will never come */
 	if (!ret)
 		job_kick(job);
+	return ret;
+}
+
+static void job_seq_leave(struct job_thread *t)
+{
+	if (t->joined)
+		lfq_seq_leave(&t->c);
+	t->joined = false;
+}
+
+/*
+ * Check a sequencer item in place, through our copy in buf (unstamped
+ * for job_check() if LFQ_TEST_F_STAMPED), then with LFQ_TEST_F_STAMP
+ * flip the ring's check word for the stage after us. Elements and buf
+ * are 8-byte aligned.
+ */
+static void job_seq_check(struct job *job, s64 *last, u8 *buf, void *elem)
+{
+	const size_t off = offsetof(struct lfq_test_item, check);
+	u64 check;
+
+	memcpy(buf, elem, job->elem_size);
+	check = *(u64 *)(buf + off);
+	if (job->p.flags & LFQ_TEST_F_STAMPED)
+		*(u64 *)(buf + off) = ~check;
+	job_check(job, last, buf);
+	if (job->p.flags & LFQ_TEST_F_STAMP)
+		WRITE_ONCE(*(u64 *)((u8 *)elem + off), ~check);
+}
+
+/*
+ * Sequencer: the thread's own consumer takes every sequence up to its
+ * seq_end, in batches of at most burst, each checked in place and then
+ * finished. An item a thread never got is missing for that thread.
+ */
+static int job_seq_consume(struct job_thread *t, u8 *buf)
+{
+	struct job *job = t->job;
+	struct lfq_seq_consumer *c = &t->c;
+	u64 avail, n, s;
+	unsigned int i;
+	long slice;
+	s64 *last;
+	int ret = 0;
+
+	last = kmalloc_array(job->p.producers, sizeof(*last), GFP_KERNEL);
+	if (!last)
+		return -ENOMEM;
+	for (i = 0; i < job->p.producers; i++)
+		last[i] = -1;
+	while (c->seq != t->seq_end && !READ_ONCE(job->stopping)) {
+		slice = job_slice(job);
+		if (!slice) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		ret = lfq_seq_wait(c, c->seq + 1, &avail, slice);
+		if (ret) {
+			ret = job_step(job, ret);
+			if (ret < 0)
+				break;
+			continue;
+		}
+		n = min3(avail - c->seq, t->seq_end - c->seq, (u64)job->p.burst);
+		for (s = c->seq + 1; s != c->seq + n + 1; s++)
+			job_seq_check(job, last, buf, lfq_seq_elem(job->ring, s));
+		ret = lfq_seq_done(c, c->seq + n);
+		if (ret)
+			break;
+		job_moved(t, n);
+	}
+	for (i = 0; i < job->p.producers; i++)
+		atomic64_add(job->p.items - 1 - last[i], &job->missing);
+	kfree(last);
 	return ret;
 }
 
@@ -764,12 +894,22 @@ static int job_thread_fn(void *arg)
 			ret = -ENOMEM;
 		else if (job->p.role == LFQ_TEST_PRODUCE)
 			ret = job_produce(t, buf);
+		else if (job->type == LFQ_RING_SEQ)
+			ret = job_seq_consume(t, buf);
 		else
 			ret = job_consume(t, buf);
 		kvfree(buf);
 	}
 	if (ret < 0 && ret != -EINTR)
 		job_fail(job, ret);
+	/*
+	 * A sequencer consumer that ends short (failed, stopped) stops
+	 * holding back the producers, and its followers get -EPIPE. One
+	 * that finished keeps its barrier, at its last sequence, until the
+	 * job is freed: a stage after it may still be reading up to there.
+	 */
+	if (t->joined && t->c.seq != t->seq_end)
+		job_seq_leave(t);
 	if (atomic_dec_and_test(&job->running)) {
 		job->end_ns = ktime_get_ns();
 		job->ring_errors = lfq_ring_errors(job->ring);
@@ -795,13 +935,45 @@ static void job_free(struct job *job)
 	cancel_delayed_work_sync(&job->watchdog);
 	job_stop(job);
 	/* the irq thread stops its interrupts before it ends */
-	for (i = 0; i < job->nr_tasks; i++)
+	for (i = 0; i < job->nr_tasks; i++) {
 		if (job->threads[i].task)
 			kthread_stop(job->threads[i].task);
+		/* a thread that finished, or never ran */
+		job_seq_leave(&job->threads[i]);
+	}
 	kvfree(job->irq[0].buf);
 	kvfree(job->seen);
 	lfq_ring_put(job->ring);
 	kfree(job);
+}
+
+/* The checks of a job's parameters that depend on its ring. */
+static int job_check_ring(const struct lfq_test_job *p,
+			  const struct lfq_info *info)
+{
+	bool consume = p->role == LFQ_TEST_CONSUME;
+	bool seq = info->type == LFQ_RING_SEQ;
+
+	if (info->type < LFQ_RING_VYUKOV || info->type > LFQ_RING_SEQ ||
+	    info->elem_size < sizeof(struct lfq_test_item) ||
+	    (p->flags & LFQ_TEST_F_RESERVE &&
+	     (info->type == LFQ_RING_VYUKOV || seq)) ||
+	    (p->flags & LFQ_TEST_F_IRQ && info->type != LFQ_RING_MPSC) ||
+	    (consume && info->type == LFQ_RING_MPSC && p->threads != 1))
+		return -EINVAL;
+	if ((seq && consume) ? p->wait > LFQ_SEQ_WAIT_BLOCK : p->follows || p->wait)
+		return -EINVAL;
+	/* two stamping threads would flip each item twice */
+	if ((p->flags & (LFQ_TEST_F_STAMP | LFQ_TEST_F_STAMPED) &&
+	     !(seq && consume)) ||
+	    (p->flags & LFQ_TEST_F_STAMP && p->threads > 1))
+		return -EINVAL;
+	if (seq && !consume && info->policy == LFQ_SEQ_SINGLE && p->threads > 1)
+		return -EINVAL;
+	/* sequencer consumers check the order alone: no bitmap */
+	if (consume && !seq && p->items * p->producers > LFQ_TEST_MAX_SEEN)
+		return -E2BIG;
+	return 0;
 }
 
 /*
@@ -814,15 +986,10 @@ static struct job *job_start(struct lfq_ring *ring, const struct lfq_test_job *p
 	struct job *job;
 	unsigned int i;
 	long left;
-	int ret = -EINVAL;
+	int ret;
 
-	if ((info->type != LFQ_RING_VYUKOV && info->type != LFQ_RING_TURN &&
-	     info->type != LFQ_RING_MPSC) ||
-	    info->elem_size < sizeof(struct lfq_test_item) ||
-	    (p->flags & LFQ_TEST_F_RESERVE && info->type == LFQ_RING_VYUKOV) ||
-	    (p->flags & LFQ_TEST_F_IRQ && info->type != LFQ_RING_MPSC) ||
-	    (p->role == LFQ_TEST_CONSUME && info->type == LFQ_RING_MPSC &&
-	     p->threads != 1))
+	ret = job_check_ring(p, info);
+	if (ret)
 		goto err_put_ring;
 	ret = -ENOMEM;
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
@@ -838,12 +1005,25 @@ static struct job *job_start(struct lfq_ring *ring, const struct lfq_test_job *p
 	init_waitqueue_head(&job->wq);
 	INIT_DELAYED_WORK(&job->watchdog, job_watchdog);
 	atomic_set(&job->running, job->nr_tasks);
-	if (p->role == LFQ_TEST_CONSUME) {
-		job->total = p->items * p->producers;
+	job->total = p->items * p->producers;
+	if (p->role == LFQ_TEST_CONSUME && job->type != LFQ_RING_SEQ) {
 		job->seen = kvzalloc(BITS_TO_LONGS(job->total) * sizeof(long),
 				     GFP_KERNEL);
 		if (!job->seen)
 			goto err_free_job;
+	}
+	/* every item published from now on reaches every consumer */
+	if (p->role == LFQ_TEST_CONSUME && job->type == LFQ_RING_SEQ) {
+		for (i = 0; i < p->threads; i++) {
+			struct job_thread *t = &job->threads[i];
+
+			ret = lfq_seq_join(ring, p->follows, p->wait, &t->c);
+			if (ret)
+				goto err_free_job;
+			t->joined = true;
+			t->seq_end = t->c.seq + job->total;
+		}
+		ret = -ENOMEM;
 	}
 	if (p->flags & LFQ_TEST_F_IRQ) {
 		u8 *buf = kvmalloc_array(IRQ_NR, job->elem_size, GFP_KERNEL);
@@ -904,6 +1084,8 @@ static void job_result(struct job *job, struct lfq_test_result *r)
 	r->misordered = atomic64_read(&job->misordered);
 	if (job->seen)
 		r->missing = job->total - bitmap_weight(job->seen, job->total);
+	else
+		r->missing = atomic64_read(&job->missing);
 	r->ring_errors = job->ring_errors;
 	r->io_errors = atomic64_read(&job->io_errors);
 	r->nsecs = job->end_ns - job->start_ns;
@@ -914,7 +1096,7 @@ static void job_result(struct job *job, struct lfq_test_result *r)
 
 static int job_check_params(const struct lfq_test_job *p)
 {
-	if (p->__resv[0] || p->__resv[1] || p->flags & ~LFQ_TEST_F_ALL)
+	if (p->__resv[0] || p->flags & ~LFQ_TEST_F_ALL)
 		return -EINVAL;
 	if (p->role != LFQ_TEST_PRODUCE && p->role != LFQ_TEST_CONSUME)
 		return -EINVAL;
@@ -936,8 +1118,6 @@ static int job_check_params(const struct lfq_test_job *p)
 	if (!p->producers || p->producers > LFQ_TEST_MAX_PRODUCERS ||
 	    p->flags & LFQ_TEST_F_IRQ)
 		return -EINVAL;
-	if (p->items * p->producers > LFQ_TEST_MAX_SEEN)
-		return -E2BIG;
 	return 0;
 }
 
@@ -1056,13 +1236,14 @@ static unsigned int ktap_n __initdata;
 		++ktap_n, ##__VA_ARGS__);				\
 } while (0)
 
-static struct lfq_ring *__init make_typed(u32 type, u32 capacity,
+static struct lfq_ring *__init make_typed(u32 type, u32 policy, u32 capacity,
 					  u32 elem_size)
 {
 	struct lfq_create c = {
 		.type = type,
 		.capacity = capacity,
 		.elem_size = elem_size,
+		.policy = policy,
 	};
 
 	return lfq_ring_create(&c);
@@ -1070,12 +1251,12 @@ static struct lfq_ring *__init make_typed(u32 type, u32 capacity,
 
 static struct lfq_ring *__init make_ring(u32 capacity, u32 elem_size)
 {
-	return make_typed(LFQ_RING_VYUKOV, capacity, elem_size);
+	return make_typed(LFQ_RING_VYUKOV, 0, capacity, elem_size);
 }
 
 static struct lfq_ring *__init make_turn(u32 capacity, u32 elem_size)
 {
-	return make_typed(LFQ_RING_TURN, capacity, elem_size);
+	return make_typed(LFQ_RING_TURN, 0, capacity, elem_size);
 }
 
 static void __init test_create(void)
@@ -1232,11 +1413,14 @@ enum blocked_op {
 	TURN_POP_RESERVE,		/* then reads value and commits */
 	MPSC_POP,			/* a record of 8 bytes */
 	MPSC_RESERVE,			/* 8 bytes, then writes value, commits */
+	SEQ_CLAIM,			/* one sequence: value */
+	SEQ_WAIT,			/* c's next sequence: value is avail */
 };
 
 struct blocked {
 	struct lfq_ring *ring;
 	enum blocked_op op;
+	struct lfq_seq_consumer *c;	/* SEQ_WAIT: set by the caller */
 	u64 value;
 	int ret;
 	bool slept;			/* seen in the need-wakeup word */
@@ -1282,6 +1466,11 @@ static int blocked_call(struct blocked *b)
 			return ret;
 		memcpy(res.data, &b->value, sizeof(b->value));
 		return lfq_mpsc_commit(b->ring, &res);
+	case SEQ_CLAIM:
+		return lfq_seq_claim_one(b->ring, &b->value, MAX_SCHEDULE_TIMEOUT);
+	case SEQ_WAIT:
+		return lfq_seq_wait(b->c, b->c->seq + 1, &b->value,
+				    MAX_SCHEDULE_TIMEOUT);
 	}
 	return -EINVAL;
 }
@@ -2001,14 +2190,7 @@ out:
 static struct lfq_ring *__init make_mpsc(u32 policy, u32 capacity,
 					 u32 elem_size)
 {
-	struct lfq_create c = {
-		.type = LFQ_RING_MPSC,
-		.capacity = capacity,
-		.elem_size = elem_size,
-		.policy = policy,
-	};
-
-	return lfq_ring_create(&c);
+	return make_typed(LFQ_RING_MPSC, policy, capacity, elem_size);
 }
 
 /* An MPSC ring's view, from a record that does not wrap. */
@@ -3000,6 +3182,794 @@ out:
 	lfq_ring_put(ring);
 }
 
+/* ---- the sequencer -------------------------------------------------------- */
+
+static struct lfq_ring *__init make_seq(u32 policy, u32 capacity)
+{
+	return make_typed(LFQ_RING_SEQ, policy, capacity, sizeof(u64));
+}
+
+/*
+ * The shared words of a sequencer ring, through the ABI layout: the
+ * header LFQ_SEQ_SLOT_HDR + slots_off bytes before element 0, the
+ * barriers claims_off bytes after the header.
+ */
+static struct lfq_seq_hdr *__init seq_hdr(struct lfq_ring *ring)
+{
+	return (void *)((u8 *)lfq_seq_elem(ring, 0) - LFQ_SEQ_SLOT_HDR -
+			lfq_ring_info(ring)->slots_off);
+}
+
+static struct lfq_seq_barrier *__init seq_bar(struct lfq_ring *ring, u32 id)
+{
+	return (struct lfq_seq_barrier *)((u8 *)seq_hdr(ring) +
+					  lfq_ring_info(ring)->claims_off) + id;
+}
+
+/* What test sequence s holds: each differs from its neighbours and laps. */
+static u64 seq_value(u64 s)
+{
+	return s * 3 + 1;
+}
+
+/* Claim up to n without waiting, write them, publish them: how many. */
+static int __init seq_put(struct lfq_ring *ring, u32 n)
+{
+	u64 first, s;
+	int got = lfq_seq_try_claim_up_to(ring, n, &first);
+
+	if (got <= 0)
+		return got;
+	for (s = first; s != first + got; s++)
+		*(u64 *)lfq_seq_elem(ring, s) = seq_value(s);
+	return lfq_seq_publish_range(ring, first, first + got - 1) ?: got;
+}
+
+/*
+ * Whether c finds c->seq + 1..last available (and maybe more), each
+ * holding its value, and finishes them.
+ */
+static bool __init seq_take(struct lfq_seq_consumer *c, u64 last)
+{
+	u64 avail, s;
+
+	if (lfq_seq_try_wait(c, last, &avail) || (s64)(avail - last) < 0)
+		return false;
+	for (s = c->seq + 1; s != last + 1; s++)
+		if (*(u64 *)lfq_seq_elem(c->ring, s) != seq_value(s))
+			return false;
+	return !lfq_seq_done(c, last);
+}
+
+static void __init test_seq_api(void)
+{
+	struct lfq_create cr = {
+		.type = LFQ_RING_SEQ, .capacity = 8, .elem_size = 12, .policy = 2,
+	};
+	struct lfq_seq_consumer c = { 0 };
+	const struct lfq_info *info;
+	struct lfq_seq_hdr *hdr;
+	struct lfq_ring *ring, *vy;
+	u64 s = 0, v = 0;
+	bool ok;
+
+	ring = lfq_ring_create(&cr);
+	CHECK(PTR_ERR_OR_ZERO(ring) == -EINVAL, "seq: create with policy 2 is -EINVAL");
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+	cr.policy = LFQ_SEQ_MULTI;
+	ring = lfq_ring_create(&cr);
+	vy = make_ring(4, 8);
+	if (IS_ERR(ring) || IS_ERR(vy)) {
+		CHECK(false, "seq: create rings for the API checks");
+		goto out;
+	}
+	info = lfq_ring_info(ring);
+	hdr = seq_hdr(ring);
+	CHECK(info->type == LFQ_RING_SEQ && info->capacity == 8 &&
+	      info->elem_size == 12 && info->policy == LFQ_SEQ_MULTI &&
+	      info->slot_stride == LFQ_STRIDE(LFQ_SEQ_SLOT_HDR, 12) &&
+	      info->slots_off == LFQ_SEQ_SLOTS_OFF &&
+	      info->claims_off == info->slots_off + 8ULL * info->slot_stride &&
+	      info->nr_claims == LFQ_CLAIMS,
+	      "seq: lfq_ring_info() reports the geometry, the policy and %u barriers",
+	      info->nr_claims);
+	for (ok = true; s < 8; s++)
+		ok &= IS_ALIGNED((unsigned long)lfq_seq_elem(ring, s), 8);
+	CHECK(ok && lfq_seq_elem(ring, 8) == lfq_seq_elem(ring, 0) &&
+	      hdr->cursor == LFQ_SEQ_INITIAL && hdr->gate == LFQ_SEQ_INITIAL &&
+	      hdr->head == 0 && seq_bar(ring, 0)->state == LFQ_SEQ_FREE,
+	      "seq: a new ring: cursor and gate LFQ_SEQ_INITIAL, head 0, barriers free; elements 8-byte aligned, one per slot");
+	ok = lfq_seq_elem(vy, 0) == NULL &&
+	     lfq_seq_try_claim_one(vy, &s) == -EINVAL &&
+	     lfq_seq_claim_one(vy, &s, 1) == -EINVAL &&
+	     lfq_seq_try_claim_up_to(vy, 1, &s) == -EINVAL &&
+	     lfq_seq_claim_up_to(vy, 1, &s, 1) == -EINVAL &&
+	     lfq_seq_publish(vy, 0) == -EINVAL &&
+	     lfq_seq_publish_range(vy, 0, 0) == -EINVAL &&
+	     lfq_seq_join(vy, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c) == -EINVAL &&
+	     lfq_vyukov_try_push(ring, &v) == -EINVAL;
+	CHECK(ok, "seq: every lfq_seq_*() call on a Vyukov ring is -EINVAL, lfq_seq_elem() NULL; a Vyukov call on a sequencer ring is -EINVAL");
+	ok = lfq_seq_try_claim_up_to(ring, 0, &s) == -EINVAL &&
+	     lfq_seq_try_claim_up_to(ring, 9, &s) == -E2BIG &&
+	     lfq_seq_claim_up_to(ring, 9, &s, 1) == -E2BIG &&
+	     lfq_seq_claim_up_to(ring, 1, NULL, 1) == -EINVAL &&
+	     lfq_seq_claim_one(ring, &s, -1) == -EINVAL &&
+	     lfq_seq_try_claim_one(NULL, &s) == -EINVAL;
+	CHECK(ok && hdr->head == 0,
+	      "seq: claiming 0 or no first is -EINVAL, more than the capacity -E2BIG, a negative timeout -EINVAL");
+	ok = lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK + 1, &c) == -EINVAL &&
+	     lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, NULL) == -EINVAL &&
+	     lfq_seq_join(ring, LFQ_CLAIMS, LFQ_SEQ_WAIT_BLOCK, &c) == -EINVAL &&
+	     lfq_seq_join(ring, 5, LFQ_SEQ_WAIT_BLOCK, &c) == -EINVAL &&
+	     lfq_seq_wait(NULL, 0, &v, 1) == -EINVAL &&
+	     lfq_seq_try_wait(NULL, 0, &v) == -EINVAL &&
+	     lfq_seq_done(NULL, 0) == -EINVAL;
+	CHECK(ok && seq_bar(ring, 0)->state == LFQ_SEQ_FREE,
+	      "seq: joining with an unknown wait, no consumer, or following a barrier out of range or free is -EINVAL; NULL consumers are -EINVAL");
+	if (!lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c)) {
+		CHECK(lfq_seq_wait(&c, 0, NULL, 1) == -EINVAL &&
+		      lfq_seq_wait(&c, 0, &v, -1) == -EINVAL,
+		      "seq: a wait without avail or with a negative timeout is -EINVAL");
+		lfq_seq_leave(&c);
+	}
+out:
+	if (!IS_ERR(vy))
+		lfq_ring_put(vy);
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+}
+
+/* One producer: claim, publish in order, wait, done, and every refusal. */
+static void __init test_seq_single(void)
+{
+	struct lfq_seq_consumer c;
+	struct lfq_seq_barrier *bar;
+	struct lfq_seq_hdr *hdr;
+	struct lfq_ring *ring;
+	unsigned long start;
+	u64 s, avail;
+	int ret;
+	bool ok;
+
+	ring = make_seq(LFQ_SEQ_SINGLE, 4);
+	if (IS_ERR(ring) ||
+	    lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c)) {
+		CHECK(false, "seq single: create ring, join");
+		goto out;
+	}
+	hdr = seq_hdr(ring);
+	bar = seq_bar(ring, c.id);
+	CHECK(c.id == 0 && c.seq == LFQ_SEQ_INITIAL &&
+	      bar->state == LFQ_SEQ_ACTIVE && bar->seq == LFQ_SEQ_INITIAL &&
+	      bar->follows == LFQ_SEQ_PRODUCER,
+	      "seq single: a consumer joined before the first publish takes barrier 0, active at LFQ_SEQ_INITIAL");
+	start = jiffies;
+	ret = lfq_seq_wait(&c, 0, &avail, 2);
+	CHECK(ret == -ETIMEDOUT && time_after_eq(jiffies, start + 2) &&
+	      lfq_seq_wait(&c, 0, &avail, 0) == -ETIMEDOUT &&
+	      lfq_seq_try_wait(&c, 0, &avail) == -EAGAIN,
+	      "seq single: nothing published: wait waits its timeout, then -ETIMEDOUT; try_wait is -EAGAIN (%d)",
+	      ret);
+	CHECK(lfq_seq_try_wait(&c, LFQ_SEQ_INITIAL, &avail) == -EINVAL &&
+	      lfq_seq_wait(&c, 4, &avail, 1) == -EINVAL &&
+	      lfq_seq_try_wait(&c, 3, &avail) == -EAGAIN,
+	      "seq single: a wait for the last finished sequence, or more than a ring past it, is -EINVAL");
+
+	ret = lfq_seq_try_claim_up_to(ring, 3, &s);
+	ok = ret == 3 && s == 0;
+	for (s = 0; s < 3; s++)
+		*(u64 *)lfq_seq_elem(ring, s) = seq_value(s);
+	ok &= lfq_seq_publish(ring, 3) == -EINVAL &&
+	      lfq_seq_publish_range(ring, 1, 2) == -EINVAL &&
+	      lfq_seq_publish_range(ring, 1, 0) == -EINVAL &&
+	      lfq_seq_publish_range(ring, 0, 3) == -EINVAL;
+	CHECK(ok && hdr->cursor == LFQ_SEQ_INITIAL && hdr->head == 3 &&
+	      lfq_seq_try_wait(&c, 0, &avail) == -EAGAIN,
+	      "seq single: claim_up_to(3) claims 0..2; publishing unclaimed 3, out of order or backwards is -EINVAL and publishes nothing");
+	ok = !lfq_seq_publish(ring, 1) && lfq_seq_publish(ring, 0) == -EINVAL &&
+	     lfq_seq_publish(ring, 1) == -EINVAL &&
+	     lfq_seq_publish_range(ring, 1, 2) == -EINVAL;
+	CHECK(ok && hdr->cursor == 1 && !lfq_seq_try_wait(&c, 0, &avail) &&
+	      avail == 1,
+	      "seq single: publish(1) publishes 0 and 1, one batch for the consumer; publishing either again is -EINVAL");
+	ok = lfq_seq_done(&c, LFQ_SEQ_INITIAL) == -EINVAL &&
+	     lfq_seq_done(&c, 2) == -EINVAL;
+	CHECK(ok && c.seq == LFQ_SEQ_INITIAL && bar->seq == LFQ_SEQ_INITIAL,
+	      "seq single: done at or before the last finished, or past what a wait made available, is -EINVAL and moves nothing");
+	ok = *(u64 *)lfq_seq_elem(ring, 0) == seq_value(0) &&
+	     !lfq_seq_done(&c, 0) && bar->seq == 0 &&
+	     lfq_seq_done(&c, 0) == -EINVAL && seq_take(&c, 1);
+	CHECK(ok && c.seq == 1 && bar->seq == 1,
+	      "seq single: done publishes the barrier: the batch finished in two steps, holding its values");
+
+	/* the consumer at 1: the producer may claim up to 5 */
+	ok = !lfq_seq_publish(ring, 2) && seq_put(ring, 4) == 3;
+	ok &= lfq_seq_try_claim_one(ring, &s) == -ENOSPC &&
+	      lfq_seq_try_claim_up_to(ring, 2, &s) == -ENOSPC;
+	start = jiffies;
+	ret = lfq_seq_claim_one(ring, &s, 2);
+	CHECK(ok && ret == -ETIMEDOUT && time_after_eq(jiffies, start + 2) &&
+	      hdr->head == 6 && hdr->cursor == 5,
+	      "seq single: the producer claims up to a ring past the barrier (3 of 4), then -ENOSPC, and claim waits its timeout (%d)",
+	      ret);
+	ok = seq_take(&c, 5) && seq_put(ring, 4) == 4 && seq_take(&c, 9);
+	lfq_seq_leave(&c);
+	CHECK(ok && bar->state == LFQ_SEQ_FREE && seq_put(ring, 4) == 4 &&
+	      seq_put(ring, 4) == 4,
+	      "seq single: the ring goes round; once the consumer left, nothing holds the producer back");
+	CHECK(lfq_ring_errors(ring) == 0, "seq single: no ring errors");
+out:
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+}
+
+/* Many producers: each sequence published alone, in any order. */
+static void __init test_seq_multi(void)
+{
+	struct lfq_seq_consumer c, late;
+	struct lfq_ring *ring;
+	u64 a, b, avail;
+	bool ok;
+
+	ring = make_seq(LFQ_SEQ_MULTI, 4);
+	if (IS_ERR(ring) ||
+	    lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c)) {
+		CHECK(false, "seq multi: create ring, join");
+		goto out;
+	}
+	ok = !lfq_seq_try_claim_one(ring, &a) && !lfq_seq_claim_one(ring, &b, 1) &&
+	     a == 0 && b == 1;
+	*(u64 *)lfq_seq_elem(ring, 0) = seq_value(0);
+	*(u64 *)lfq_seq_elem(ring, 1) = seq_value(1);
+	ok &= !lfq_seq_publish(ring, 1);
+	CHECK(ok && lfq_seq_try_wait(&c, 0, &avail) == -EAGAIN,
+	      "seq multi: two producers claim 0 and 1; 1 published first is not available while 0 is not");
+	ok = lfq_seq_publish(ring, 1) == -EINVAL && lfq_seq_publish(ring, 2) == -EINVAL &&
+	     lfq_seq_publish_range(ring, 0, 1) == -EINVAL &&
+	     lfq_seq_publish_range(ring, 1, 0) == -EINVAL;
+	CHECK(ok && lfq_seq_try_wait(&c, 0, &avail) == -EAGAIN,
+	      "seq multi: publishing 1 again, unclaimed 2, a range holding 1, or backwards is -EINVAL and publishes nothing");
+	CHECK(!lfq_seq_publish(ring, 0) && seq_take(&c, 1),
+	      "seq multi: once 0 is published the consumer gets 0..1 as one batch");
+	/* 2..5: sequence 1's slot now holds 5 */
+	ok = seq_put(ring, 4) == 4 && lfq_seq_publish(ring, 1) == -EINVAL &&
+	     lfq_seq_publish_range(ring, 1, 2) == -EINVAL;
+	CHECK(ok && seq_take(&c, 5),
+	      "seq multi: publishing a sequence a ring back, in the slot of a newer one, is -EINVAL and leaves it be");
+	/* claimed, not published: a late consumer starts after it */
+	ok = !lfq_seq_try_claim_one(ring, &a) && a == 6 &&
+	     !lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &late);
+	if (ok) {
+		*(u64 *)lfq_seq_elem(ring, 6) = seq_value(6);
+		ok = late.seq == 6 && late.id == 1 && !lfq_seq_publish(ring, 6) &&
+		     seq_take(&c, 6) && lfq_seq_try_wait(&late, 7, &avail) == -EAGAIN &&
+		     seq_put(ring, 1) == 1 && seq_take(&late, 7) && seq_take(&c, 7);
+		lfq_seq_leave(&late);
+	}
+	CHECK(ok, "seq multi: a late consumer starts after the last claimed sequence (6), published or not");
+	lfq_seq_leave(&c);
+	CHECK(lfq_ring_errors(ring) == 0, "seq multi: no ring errors");
+out:
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+}
+
+static struct lfq_seq_consumer seq_many[LFQ_CLAIMS + 1] __initdata;
+
+/* Several consumers: late joins, multicast, a pipeline, -EPIPE, -EBUSY. */
+static void __init test_seq_consumers(void)
+{
+	struct lfq_seq_consumer *a = &seq_many[0], *b = &seq_many[1],
+				*d = &seq_many[2];
+	struct lfq_ring *ring;
+	unsigned int n;
+	u64 avail, s;
+	bool ok;
+
+	ring = make_seq(LFQ_SEQ_SINGLE, 4);
+	if (IS_ERR(ring)) {
+		CHECK(false, "seq consumers: create ring");
+		return;
+	}
+	/* published 0..2, claimed 3: a late consumer starts after 2 */
+	ok = seq_put(ring, 3) == 3 && !lfq_seq_try_claim_one(ring, &s) &&
+	     !lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, a);
+	CHECK(ok && a->seq == 2 && a->id == 0,
+	      "seq single: a late consumer starts after the last published sequence (2), not the last claimed (3)");
+	*(u64 *)lfq_seq_elem(ring, 3) = seq_value(3);
+	ok = !lfq_seq_publish(ring, 3) && seq_take(a, 3) &&
+	     !lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_YIELD, b) &&
+	     !lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, d) &&
+	     seq_put(ring, 4) == 4 && seq_take(a, 7) && seq_take(b, 5);
+	/* d has taken nothing: the producer waits for the slowest */
+	ok &= lfq_seq_try_claim_one(ring, &s) == -ENOSPC && seq_take(d, 5) &&
+	      seq_put(ring, 4) == 2 && seq_take(d, 9) && seq_take(b, 9) &&
+	      seq_take(a, 9);
+	CHECK(ok, "seq multicast: three consumers each get every sequence; the producer waits for the slowest");
+	lfq_seq_leave(a);
+	lfq_seq_leave(b);
+	lfq_seq_leave(d);
+
+	/* a pipeline: b follows a */
+	ok = !lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, a) &&
+	     !lfq_seq_join(ring, a->id, LFQ_SEQ_WAIT_BLOCK, b) &&
+	     seq_bar(ring, b->id)->follows == a->id && seq_put(ring, 2) == 2;
+	ok &= lfq_seq_try_wait(b, 10, &avail) == -EAGAIN &&
+	      !lfq_seq_try_wait(a, 10, &avail) && avail == 11 &&
+	      !lfq_seq_done(a, 10) && !lfq_seq_try_wait(b, 10, &avail) &&
+	      avail == 10;
+	CHECK(ok, "seq chain: b following a sees only what a finished: nothing, then 10 of 10..11");
+	ok = !lfq_seq_done(a, 11) && seq_take(b, 11) && seq_put(ring, 4) == 4 &&
+	     seq_take(a, 15) && lfq_seq_try_claim_one(ring, &s) == -ENOSPC &&
+	     seq_take(b, 15) && seq_put(ring, 1) == 1 && seq_take(a, 16);
+	CHECK(ok, "seq chain: the producer waits for the last stage, b, not for a");
+	lfq_seq_leave(a);
+	ok = lfq_seq_try_wait(b, 16, &avail) == -EPIPE &&
+	     lfq_seq_wait(b, 16, &avail, HZ) == -EPIPE &&
+	     lfq_seq_join(ring, a->id, LFQ_SEQ_WAIT_BLOCK, d) == -EINVAL;
+	CHECK(ok, "seq chain: once a left, b's waits are -EPIPE at once, and joining behind a is -EINVAL");
+	lfq_seq_leave(b);
+	CHECK(seq_put(ring, 4) == 4 && seq_put(ring, 4) == 4 &&
+	      lfq_ring_errors(ring) == 0,
+	      "seq chain: with both gone nothing holds the producer back; no ring errors");
+
+	for (n = 0; n <= LFQ_CLAIMS; n++)
+		if (lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK,
+				 &seq_many[n]))
+			break;
+	ok = n == LFQ_CLAIMS &&
+	     lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK,
+			  &seq_many[n]) == -EBUSY;
+	if (ok) {
+		lfq_seq_leave(&seq_many[10]);
+		ok = !lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK,
+				   &seq_many[10]) && seq_many[10].id == 10;
+	}
+	CHECK(ok, "seq: %u consumers join, one more is -EBUSY; a barrier left is the next one taken",
+	      n);
+	while (n--)
+		lfq_seq_leave(&seq_many[n]);
+	lfq_ring_put(ring);
+}
+
+/* The three ways to wait, their timeouts, and sleepers woken or stopped. */
+static void __init test_seq_blocking(void)
+{
+	static const char *const how[] __initconst = { "spin", "yield", "block" };
+	struct lfq_seq_consumer c, f;
+	struct lfq_wait *ne, *nf;
+	struct lfq_seq_hdr *hdr;
+	struct lfq_ring *ring;
+	unsigned long start;
+	struct blocked b;
+	u64 avail, head;
+	bool done, ok;
+	u32 w;
+	int ret;
+
+	ring = make_seq(LFQ_SEQ_SINGLE, 4);
+	if (IS_ERR(ring)) {
+		CHECK(false, "seq blocking: create ring");
+		return;
+	}
+	hdr = seq_hdr(ring);
+	ne = &hdr->not_empty;
+	nf = &hdr->not_full;
+	for (w = LFQ_SEQ_WAIT_SPIN; w <= LFQ_SEQ_WAIT_BLOCK; w++) {
+		if (lfq_seq_join(ring, LFQ_SEQ_PRODUCER, w, &c)) {
+			CHECK(false, "seq wait %s: join", how[w]);
+			continue;
+		}
+		start = jiffies;
+		ret = lfq_seq_wait(&c, c.seq + 1, &avail, 2);
+		ok = ret == -ETIMEDOUT && time_after_eq(jiffies, start + 2) &&
+		     lfq_seq_wait(&c, c.seq + 1, &avail, 0) == -ETIMEDOUT &&
+		     seq_put(ring, 1) == 1 &&
+		     !lfq_seq_wait(&c, c.seq + 1, &avail, HZ) &&
+		     avail == c.seq + 1 && !lfq_seq_done(&c, avail);
+		CHECK(ok, "seq wait %s: waits its timeout, then -ETIMEDOUT; returns once published (%d)",
+		      how[w], ret);
+		b.c = &c;
+		if (!blocked_start_on(&b, ring, SEQ_WAIT, 0,
+				      w == LFQ_SEQ_WAIT_BLOCK ? ne : NULL)) {
+			kthread_stop(b.task);
+			CHECK(completion_done(&b.done) && b.ret == -EINTR &&
+			      (w != LFQ_SEQ_WAIT_BLOCK || b.slept),
+			      "seq wait %s: kthread_stop() ends it with -EINTR (%d)",
+			      how[w], b.ret);
+		}
+		lfq_seq_leave(&c);
+	}
+
+	if (lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c)) {
+		CHECK(false, "seq blocking: join");
+		goto out;
+	}
+	b.c = &c;
+	if (!blocked_start_on(&b, ring, SEQ_WAIT, 0, ne)) {
+		ok = seq_put(ring, 1) == 1;
+		done = blocked_end(&b);
+		CHECK(ok && done && b.slept && b.ret == 0 && b.value == c.seq + 1 &&
+		      seq_take(&c, b.value),
+		      "seq: a consumer sleeping for its next sequence is woken by the publish (%d)",
+		      b.ret);
+	}
+	ok = seq_put(ring, 4) == 4;
+	head = hdr->head;
+	if (ok && !blocked_start_on(&b, ring, SEQ_CLAIM, 0, nf)) {
+		ok = seq_take(&c, c.seq + 1);
+		done = blocked_end(&b);
+		CHECK(ok && done && b.slept && b.ret == 0 && b.value == head,
+		      "seq: a producer sleeping on a full ring is woken by the consumer's done (%d)",
+		      b.ret);
+		*(u64 *)lfq_seq_elem(ring, b.value) = seq_value(b.value);
+		CHECK(!lfq_seq_publish(ring, b.value) && seq_take(&c, b.value),
+		      "seq: what it claimed reaches the consumer, after the others");
+	}
+	ok = seq_put(ring, 4) == 4;
+	head = hdr->head;
+	if (ok && !blocked_start_on(&b, ring, SEQ_CLAIM, 0, nf)) {
+		send_sig(SIGUSR1, b.task, 1);
+		done = blocked_end(&b);
+		CHECK(done && b.slept && b.ret == -EINTR && hdr->head == head,
+		      "seq: a signal ends a sleeping claim with -EINTR, claiming nothing (%d)",
+		      b.ret);
+	}
+	if (!seq_take(&c, hdr->cursor) ||
+	    lfq_seq_join(ring, c.id, LFQ_SEQ_WAIT_BLOCK, &f)) {
+		CHECK(false, "seq blocking: join a follower");
+		lfq_seq_leave(&c);
+		goto out;
+	}
+	b.c = &f;
+	if (!blocked_start_on(&b, ring, SEQ_WAIT, 0, ne)) {
+		ok = seq_put(ring, 1) == 1 && !completion_done(&b.done) &&
+		     seq_take(&c, c.seq + 1);
+		done = blocked_end(&b);
+		CHECK(ok && done && b.slept && b.ret == 0 && b.value == c.seq &&
+		      seq_take(&f, c.seq),
+		      "seq: a follower sleeping for its next sequence is woken by its leader's done, not the publish (%d)",
+		      b.ret);
+	}
+	ret = blocked_start_on(&b, ring, SEQ_WAIT, 0, ne);
+	lfq_seq_leave(&c);
+	if (!ret) {
+		done = blocked_end(&b);
+		CHECK(done && b.slept && b.ret == -EPIPE,
+		      "seq: a sleeping follower is woken by its leader's leave: -EPIPE (%d)",
+		      b.ret);
+	}
+	lfq_seq_leave(&f);
+	CHECK(!ne->waiters && !nf->waiters && lfq_ring_errors(ring) == 0,
+	      "seq blocking: no waiter left counted, no ring errors");
+out:
+	lfq_ring_put(ring);
+}
+
+/* Barriers scribbled: counted, clamped or skipped, and the ring goes on. */
+static void __init test_seq_corrupt(void)
+{
+	struct lfq_seq_consumer c, d;
+	struct lfq_seq_barrier *bar;
+	struct lfq_seq_hdr *hdr;
+	struct lfq_ring *ring;
+	u64 errors, avail, s;
+	bool ok;
+
+	ring = make_seq(LFQ_SEQ_SINGLE, 4);
+	if (IS_ERR(ring) ||
+	    lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c)) {
+		CHECK(false, "seq corrupt: create ring, join");
+		goto out;
+	}
+	hdr = seq_hdr(ring);
+	bar = seq_bar(ring, c.id);
+	ok = seq_put(ring, 4) == 4 && seq_take(&c, 1);
+	WRITE_ONCE(bar->seq, hdr->cursor + 10);
+	errors = lfq_ring_errors(ring);
+	ok &= seq_put(ring, 1) == 1;
+	CHECK(ok && lfq_ring_errors(ring) == errors + 1,
+	      "seq corrupt: a barrier ahead of the cursor is counted and clamped to it; the producer goes on");
+	CHECK(seq_take(&c, 4) && bar->seq == 4,
+	      "seq corrupt: the consumer's next done rights its barrier");
+
+	ok = seq_put(ring, 4) == 4;
+	WRITE_ONCE(bar->seq, hdr->cursor - 7);
+	errors = lfq_ring_errors(ring);
+	ok &= lfq_seq_try_claim_one(ring, &s) == -ENOSPC;
+	CHECK(ok && lfq_ring_errors(ring) == errors + 1,
+	      "seq corrupt: a barrier more than a ring behind is counted, and clamped to a ring behind: -ENOSPC, no overwrite");
+	CHECK(seq_take(&c, 8) && seq_put(ring, 1) == 1 && seq_take(&c, 9) &&
+	      lfq_ring_errors(ring) == errors + 1,
+	      "seq corrupt: once the consumer moves the ring works, and counts nothing more");
+
+	if (lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &d)) {
+		CHECK(false, "seq corrupt: join a second consumer");
+		goto leave;
+	}
+	ok = seq_put(ring, 4) == 4 && seq_take(&c, 13) &&
+	     lfq_seq_try_claim_one(ring, &s) == -ENOSPC;
+	WRITE_ONCE(seq_bar(ring, d.id)->state, 7);
+	errors = lfq_ring_errors(ring);
+	ok &= seq_put(ring, 1) == 1;
+	CHECK(ok && lfq_ring_errors(ring) == errors + 1,
+	      "seq corrupt: a barrier in no known state is counted and skipped: it holds the producer back no more");
+	lfq_seq_leave(&d);
+
+	/* the cursor far ahead: the consumer's batch stops a ring past it */
+	s = hdr->cursor;
+	WRITE_ONCE(hdr->cursor, s + 100);
+	errors = lfq_ring_errors(ring);
+	ok = !lfq_seq_try_wait(&c, c.seq + 1, &avail) && avail == c.seq + 4;
+	CHECK(ok && lfq_ring_errors(ring) == errors + 1,
+	      "seq corrupt: a cursor more than a ring ahead of a consumer is counted and clamped to a ring");
+	WRITE_ONCE(hdr->cursor, s);
+	/* its cached batch is poisoned: a fresh consumer goes on */
+	lfq_seq_leave(&c);
+	ok = !lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c) &&
+	     c.seq == s && seq_put(ring, 2) == 2 && seq_take(&c, s + 2);
+	CHECK(ok && lfq_ring_errors(ring) == errors + 1,
+	      "seq corrupt: once the cursor is right the ring works, counting nothing more");
+leave:
+	lfq_seq_leave(&c);
+out:
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+}
+
+/* Whether barriers 0..n-1 are free: no consumer holds the producers back. */
+static bool __init seq_bars_free(struct lfq_ring *ring, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (READ_ONCE(seq_bar(ring, i)->state) != LFQ_SEQ_FREE)
+			return false;
+	return true;
+}
+
+/*
+ * Whether START refuses each job on a LFQ_SEQ_SINGLE ring that differs
+ * from good (a consume job) in one way, with the error it should.
+ */
+static bool __init seq_bad_jobs(struct lfq_ring *ring,
+				const struct lfq_test_job *good)
+{
+	static const struct {
+		u32 role, threads, flags, follows, wait;
+		int err;
+	} bad[] __initconst = {
+		{ LFQ_TEST_CONSUME, 1, 0, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK + 1, -EINVAL },
+		{ LFQ_TEST_CONSUME, 1, 0, 7, 0, -EINVAL },		/* a free barrier */
+		{ LFQ_TEST_CONSUME, 1, 0, LFQ_CLAIMS, 0, -EINVAL },
+		{ LFQ_TEST_CONSUME, 1, LFQ_TEST_F_RESERVE, LFQ_SEQ_PRODUCER, 0, -EINVAL },
+		{ LFQ_TEST_CONSUME, 2, LFQ_TEST_F_STAMP, LFQ_SEQ_PRODUCER, 0, -EINVAL },
+		{ LFQ_TEST_PRODUCE, 1, LFQ_TEST_F_STAMP, 0, 0, -EINVAL },
+		{ LFQ_TEST_PRODUCE, 1, LFQ_TEST_F_STAMPED, 0, 0, -EINVAL },
+		{ LFQ_TEST_PRODUCE, 1, 0, LFQ_SEQ_PRODUCER, 0, -EINVAL },
+		{ LFQ_TEST_PRODUCE, 1, 0, 0, LFQ_SEQ_WAIT_BLOCK, -EINVAL },
+		{ LFQ_TEST_PRODUCE, 2, 0, 0, 0, -EINVAL },		/* SINGLE */
+	};
+	struct lfq_test_job p;
+	struct job *job;
+	unsigned int i, n;
+	bool ok = true;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		p = *good;
+		p.role = bad[i].role;
+		p.threads = bad[i].threads;
+		p.flags = bad[i].flags;
+		p.follows = bad[i].follows;
+		p.wait = bad[i].wait;
+		job = job_start(lfq_ring_get(ring), &p);
+		if (PTR_ERR_OR_ZERO(job) != bad[i].err) {
+			pr_info("# seq bad job %u: %d, not %d\n", i,
+				PTR_ERR_OR_ZERO(job), bad[i].err);
+			ok = false;
+		}
+		if (!IS_ERR(job))
+			job_free(job);
+	}
+	/* two barriers left for three threads */
+	for (n = 0; n < LFQ_CLAIMS - 2; n++)
+		if (lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK,
+				 &seq_many[n]))
+			break;
+	p = *good;
+	p.threads = 3;
+	job = job_start(lfq_ring_get(ring), &p);
+	ok &= n == LFQ_CLAIMS - 2 && PTR_ERR_OR_ZERO(job) == -EBUSY;
+	if (!IS_ERR(job))
+		job_free(job);
+	while (n--)
+		lfq_seq_leave(&seq_many[n]);
+	return ok && seq_bars_free(ring, LFQ_CLAIMS);
+}
+
+/*
+ * Consume jobs: START takes the barriers in thread order; a thread that
+ * fails leaves at once, one that finished keeps its barrier until the job
+ * is freed, and freeing a job whose threads wait ends them at once.
+ */
+static void __init test_seq_jobs(void)
+{
+	struct lfq_test_job p = {
+		.role = LFQ_TEST_CONSUME, .threads = 3, .burst = 2, .items = 4,
+		.producers = 1, .timeout_ms = 10000, .deadline_ms = 10000,
+		.follows = LFQ_SEQ_PRODUCER, .wait = LFQ_SEQ_WAIT_SPIN,
+	};
+	struct job *spin = ERR_PTR(-EINVAL), *block = ERR_PTR(-EINVAL);
+	struct lfq_test_result r;
+	struct lfq_ring *ring;
+	unsigned long start;
+	struct job *job;
+	bool ok;
+
+	ring = make_typed(LFQ_RING_SEQ, LFQ_SEQ_SINGLE, 4,
+			  sizeof(struct lfq_test_item));
+	if (IS_ERR(ring)) {
+		CHECK(false, "seq jobs: create ring");
+		return;
+	}
+	CHECK(seq_bad_jobs(ring, &p),
+	      "seq jobs: START refuses every job the sequencer cannot run: -EINVAL, -EBUSY with too few barriers");
+	spin = job_start(lfq_ring_get(ring), &p);
+	p.threads = 1;
+	p.wait = LFQ_SEQ_WAIT_BLOCK;
+	block = job_start(lfq_ring_get(ring), &p);
+	if (IS_ERR(spin) || IS_ERR(block)) {
+		CHECK(false, "seq jobs: start two consume jobs");
+		goto out;
+	}
+	ok = spin->threads[0].c.id == 0 && spin->threads[1].c.id == 1 &&
+	     spin->threads[2].c.id == 2 && block->threads[0].c.id == 3;
+	CHECK(ok, "seq jobs: START joins each thread, the lowest free barriers in thread order");
+	msleep(20);
+	start = jiffies;
+	job_free(spin);
+	job_free(block);
+	spin = block = ERR_PTR(-EINVAL);
+	CHECK(time_before(jiffies, start + HZ / 2) && seq_bars_free(ring, 4),
+	      "seq jobs: freeing jobs whose spin and block threads wait ends them at once, their barriers free (%u ms)",
+	      jiffies_to_msecs(jiffies - start));
+
+	p.timeout_ms = 50;
+	p.threads = 2;
+	job = job_start(lfq_ring_get(ring), &p);
+	if (IS_ERR(job)) {
+		CHECK(false, "seq jobs: start a job that times out");
+		goto out;
+	}
+	wait_event_idle(job->wq, job_ended(job));
+	job_result(job, &r);
+	CHECK(r.error == -ETIMEDOUT && !r.moved && r.missing == 2 * p.items &&
+	      seq_bars_free(ring, 2),
+	      "seq jobs: threads that time out leave their barriers before the job is freed (error %d, missing %llu)",
+	      r.error, r.missing);
+	job_free(job);
+
+	p.timeout_ms = 10000;
+	p.threads = 1;
+	job = job_start(lfq_ring_get(ring), &p);
+	if (IS_ERR(job)) {
+		CHECK(false, "seq jobs: start a job that finishes");
+		goto out;
+	}
+	p.role = LFQ_TEST_PRODUCE;
+	p.producers = 0;
+	p.follows = 0;
+	p.wait = 0;
+	spin = job_start(lfq_ring_get(ring), &p);
+	wait_event_idle(job->wq, job_ended(job));
+	job_result(job, &r);
+	ok = !IS_ERR(spin) && !r.error && r.moved == p.items && !r.missing &&
+	     seq_bar(ring, 0)->state == LFQ_SEQ_ACTIVE &&
+	     seq_bar(ring, 0)->seq == seq_hdr(ring)->cursor;
+	job_free(job);
+	CHECK(ok && seq_bars_free(ring, 1),
+	      "seq jobs: a thread that finished keeps its barrier at its last sequence until the job is freed");
+out:
+	if (!IS_ERR(spin))
+		job_free(spin);
+	if (!IS_ERR(block))
+		job_free(block);
+	lfq_ring_put(ring);
+}
+
+/*
+ * Sequencer: producers x consumers kthreads (jobs) on one kernel ring.
+ * Multicast: one consume job, a consumer per thread. A chain: consumers
+ * stages of one thread each, each following the one before; stage i
+ * expects the items stamped iff i is odd and flips them for the next, so
+ * that a stage that read a slot before the stage it follows finished
+ * it, or after a producer wrote it again, finds it malformed. Every
+ * consumer gets every item exactly once and in order; then, their jobs
+ * freed, every barrier is free and the head is where the items put it.
+ */
+static void __init test_seq_stress(u32 policy, u32 producers, u32 consumers,
+				   bool chain, u32 capacity, u32 burst,
+				   u32 wait, u64 items)
+{
+	static const char *const how[] __initconst = { "spin", "yield", "block" };
+	struct lfq_test_job p = {
+		.role = LFQ_TEST_CONSUME, .threads = chain ? 1 : consumers,
+		.burst = burst, .items = items * scale, .producers = producers,
+		.timeout_ms = 5000, .deadline_ms = 120000,
+		.follows = LFQ_SEQ_PRODUCER, .wait = wait,
+	};
+	u32 stages = chain ? consumers : 1, i;
+	struct job *jobs[LFQ_TEST_MAX_THREADS + 1];
+	struct lfq_test_result r = { 0 }, c = { 0 };
+	u64 total = p.items * producers, head = 0, errors = 0, s;
+	struct lfq_ring *ring;
+	int err = 0;
+	bool quiet = false;
+
+	for (i = 0; i <= stages; i++)
+		jobs[i] = ERR_PTR(-EINVAL);
+	ring = make_typed(LFQ_RING_SEQ, policy, capacity,
+			  sizeof(struct lfq_test_item));
+	if (IS_ERR(ring))
+		goto out;
+	for (i = 0; i < stages; i++) {
+		if (chain)
+			p.flags = (i % 2 ? LFQ_TEST_F_STAMPED : 0) |
+				  (i + 1 < stages ? LFQ_TEST_F_STAMP : 0);
+		jobs[i] = job_start(lfq_ring_get(ring), &p);
+		if (IS_ERR(jobs[i]))
+			goto out;
+		p.follows = jobs[i]->threads[0].c.id;
+	}
+	p.role = LFQ_TEST_PRODUCE;
+	p.threads = producers;
+	p.producers = 0;
+	p.flags = 0;
+	p.follows = 0;
+	p.wait = 0;
+	jobs[stages] = job_start(lfq_ring_get(ring), &p);
+	if (IS_ERR(jobs[stages]))
+		goto out;
+	/* the producers last: r is theirs */
+	for (i = 0; i <= stages; i++) {
+		wait_event_idle(jobs[i]->wq, job_ended(jobs[i]));
+		job_result(jobs[i], &r);
+		err = err ?: r.error;
+		if (i < stages) {
+			c.moved += r.moved;
+			c.malformed += r.malformed;
+			c.duplicates += r.duplicates;
+			c.misordered += r.misordered;
+			c.missing += r.missing;
+		}
+	}
+	/* their threads finished: freeing the jobs frees their barriers */
+	for (i = 0; i < stages; i++) {
+		job_free(jobs[i]);
+		jobs[i] = ERR_PTR(-EINVAL);
+	}
+	head = seq_hdr(ring)->head;
+	errors = lfq_ring_errors(ring);
+	quiet = seq_bars_free(ring, LFQ_CLAIMS) && head == total &&
+		(policy == LFQ_SEQ_MULTI || seq_hdr(ring)->cursor == total - 1) &&
+		lfq_seq_try_claim_up_to(ring, capacity, &s) == capacity;
+out:
+	CHECK(!err && r.moved == total && c.moved == total * consumers &&
+	      !c.malformed && !c.duplicates && !c.misordered && !c.missing &&
+	      !errors && quiet,
+	      "seq %s %s stress %ux%u capacity %u burst %u, %s waits: %llu items in %llu ms (error %d, produced %llu, malformed %llu, dup %llu, order %llu, missing %llu; ring errors %llu, head %llu, quiet %d)",
+	      policy == LFQ_SEQ_MULTI ? "multi" : "single",
+	      chain ? "chain" : "multicast", producers, consumers, capacity,
+	      burst, how[wait], c.moved, r.nsecs / NSEC_PER_MSEC, err, r.moved,
+	      c.malformed, c.duplicates, c.misordered, c.missing, errors, head,
+	      quiet);
+	for (i = 0; i <= stages; i++)
+		if (!IS_ERR(jobs[i]))
+			job_free(jobs[i]);
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+}
 /*
  * Producers x consumers kthreads on one kernel ring, every invariant.
  * On an MPSC ring: nothing lost but what an OVERWRITE ring counted as
@@ -3152,10 +4122,18 @@ static void __init selftest(void)
 	test_mpsc_blocking();
 	test_mpsc_hardirq();
 	test_mpsc_irq_stop();
+	test_seq_api();
+	test_seq_single();
+	test_seq_multi();
+	test_seq_consumers();
+	test_seq_blocking();
+	test_seq_corrupt();
+	test_seq_jobs();
 	if (stress) {
 		const u32 vy = LFQ_RING_VYUKOV, turn = LFQ_RING_TURN;
 		const u32 item = sizeof(struct lfq_test_item);
 		const u32 inplace = LFQ_TEST_F_RESERVE, irq = LFQ_TEST_F_IRQ;
+		const u32 single = LFQ_SEQ_SINGLE, multi = LFQ_SEQ_MULTI;
 
 		test_stress(vy, 0, 1, 1, 64, 1, item, 100000);
 		test_stress(vy, 0, 2, 2, 8, 1, 64, 50000);
@@ -3174,6 +4152,13 @@ static void __init selftest(void)
 		test_mpsc_stress(LFQ_MPSC_BLOCK, inplace, 4, 8, 1, 20000);
 		test_mpsc_stress(LFQ_MPSC_OVERWRITE, 0, 4, 32, 8, 20000);
 		test_mpsc_stress(LFQ_MPSC_DISCARD, irq, 2, 64, 8, 5000);
+		test_seq_stress(single, 1, 1, false, 64, 8, LFQ_SEQ_WAIT_SPIN, 20000);
+		test_seq_stress(single, 1, 2, false, 8, 4, LFQ_SEQ_WAIT_YIELD, 10000);
+		test_seq_stress(single, 1, 3, false, 4, 1, LFQ_SEQ_WAIT_BLOCK, 5000);
+		test_seq_stress(single, 1, 4, false, 16, 8, LFQ_SEQ_WAIT_BLOCK, 10000);
+		test_seq_stress(multi, 4, 2, false, 8, 4, LFQ_SEQ_WAIT_BLOCK, 2500);
+		test_seq_stress(single, 1, 3, true, 16, 8, LFQ_SEQ_WAIT_BLOCK, 5000);
+		test_seq_stress(multi, 2, 2, true, 8, 4, LFQ_SEQ_WAIT_YIELD, 2500);
 	}
 	pr_info("1..%u\n", ktap_n);
 }

@@ -2,7 +2,7 @@
 /*
  * /dev/lfq_test, the ioctls of the test peer lfq_test.ko: attach kernel
  * producer or consumer threads (a job) to a ring fd of the caller (a
- * Vyukov, turn or MPSC ring) and collect what they saw.
+ * Vyukov, turn, MPSC or sequencer ring) and collect what they saw.
  *
  *   job = ioctl(dev, LFQ_TEST_IOC_START, &job)   a new job fd (close-on-exec)
  *   ioctl(job, LFQ_TEST_IOC_RESULT, &result)     waits for the end
@@ -51,13 +51,42 @@
  * items * producers, and reports those as missing, so it wants a new ring
  * of its own. LFQ_TEST_F_IRQ adds producers in interrupt context (below).
  *
+ * Sequencer rings (LFQ_RING_SEQ): a produce job's call of burst n is
+ * one lfq_seq_claim_up_to(n) (which waits while the slowest barrier is
+ * a ring behind), the 1..n items written in place, and one
+ * lfq_seq_publish_range(); a LFQ_SEQ_SINGLE ring takes one produce
+ * thread. In a consume job every thread is a consumer of its own
+ * (multicast): START joins each thread's barrier (lfq_seq_join(),
+ * following @follows, waiting the @wait way) before it returns, so
+ * every item published after START reaches every thread; the barriers
+ * taken are the lowest free ones, in thread order. A thread waits for
+ * the next sequence, checks the batch (at most burst items) in place and
+ * finishes it with lfq_seq_done(). Each thread expects every item of
+ * every producer, each producer's in seq order (a repeat counts as
+ * duplicate, a gap as misordered, what never came as missing); moved and
+ * missing add up the threads' counts. LFQ_TEST_F_STAMP (one thread): a
+ * consume thread, once it has checked an item, stamps it in place (check
+ * = ~check) for the stage after it; LFQ_TEST_F_STAMPED: a consume thread
+ * expects stamped items (the stage before it stamped them), counting
+ * others as malformed. A thread that ends short (an error, the timeout
+ * or deadline, close) leaves its barrier at once: it holds back no
+ * producer, and its followers get -EPIPE. One that finished its items
+ * keeps its barrier, at its last sequence, until the job fd is closed,
+ * so that a stage following it can still read up to there.
+ *
  * Errors of START: EFAULT (bad pointer), EINVAL (nonzero reserved field,
  * unknown flag or role, a count out of range, not an lfq ring fd, a ring
  * whose elements cannot hold a test item, LFQ_TEST_F_RESERVE on a ring
  * that is not a turn or MPSC ring, LFQ_TEST_F_IRQ on a ring that is not
  * an MPSC ring or with role consume, a consume job on an MPSC ring with
- * more than one thread), E2BIG (the consumer's bitmap, items *
- * producers bits, is above LFQ_TEST_MAX_SEEN), EBADF, ENOMEM.
+ * more than one thread; follows or wait nonzero but on a sequencer
+ * consume job, wait above LFQ_SEQ_WAIT_BLOCK, follows neither
+ * LFQ_SEQ_PRODUCER nor an active barrier; LFQ_TEST_F_STAMP or _STAMPED
+ * but on a sequencer consume job, LFQ_TEST_F_STAMP with more than one
+ * thread; more than one produce thread on a LFQ_SEQ_SINGLE ring), E2BIG
+ * (the consumer's bitmap, items * producers bits, is above
+ * LFQ_TEST_MAX_SEEN; sequencer consumers need none), EBUSY (too few free
+ * barriers on a sequencer ring for the threads), EBADF, ENOMEM.
  * Unknown ioctls fail with ENOTTY.
  */
 #ifndef _LFQ_TEST_H
@@ -93,8 +122,12 @@
  * for its next firing. producers + threads + 3 <= LFQ_TEST_MAX_PRODUCERS.
  */
 #define LFQ_TEST_F_IRQ		(1U << 2)
+/* Sequencer rings, role consume: stamp checked items; expect stamped ones. */
+#define LFQ_TEST_F_STAMP	(1U << 3)
+#define LFQ_TEST_F_STAMPED	(1U << 4)
 #define LFQ_TEST_F_ALL		(LFQ_TEST_F_SURVIVE_EIO | LFQ_TEST_F_RESERVE | \
-				 LFQ_TEST_F_IRQ)
+				 LFQ_TEST_F_IRQ | LFQ_TEST_F_STAMP | \
+				 LFQ_TEST_F_STAMPED)
 
 /* Index of struct lfq_test_result.ctx_moved: the context of a push. */
 #define LFQ_TEST_CTX_TASK	0
@@ -131,6 +164,10 @@
  * @pause_every:(in) each thread sleeps @pause_us after every @pause_every
  *		items it moved, so that its peers run dry and sleep; 0: never
  * @pause_us:	(in) 1..LFQ_TEST_MAX_PAUSE_US if @pause_every, else 0
+ * @follows:	(in) sequencer consume jobs: LFQ_SEQ_PRODUCER or the index
+ *		of the barrier the job's consumers follow; 0 otherwise
+ * @wait:	(in) sequencer consume jobs: LFQ_SEQ_WAIT_SPIN, _YIELD or
+ *		_BLOCK (kmod/lfq.h), how the consumers wait; 0 otherwise
  * @__resv:	must be zero
  */
 struct lfq_test_job {
@@ -145,7 +182,9 @@ struct lfq_test_job {
 	__u32 flags;
 	__u32 pause_every;
 	__u32 pause_us;
-	__u64 __resv[2];
+	__u32 follows;
+	__u32 wait;
+	__u64 __resv[1];
 };
 
 /**

@@ -392,6 +392,11 @@ struct lfq_seq_hdr {
  * @follows:	whose sequences the consumer waits for: LFQ_SEQ_PRODUCER,
  *		or the index of the barrier of the consumer before it in a
  *		pipeline
+ * @gen:	bumped by each consumer that takes the barrier, before it
+ *		writes anything else: who owns it now
+ * @follows_gen:the @gen of the followed barrier when this consumer
+ *		joined: a follower whose stage left and whose barrier was
+ *		taken again sees it changed, and gets -EPIPE
  * @__resv:	zero
  *
  * Same size and place as struct lfq_claim: on /dev/lfq rings a barrier
@@ -402,7 +407,9 @@ struct lfq_seq_barrier {
 	__u64 seq;
 	__u32 state;
 	__u32 follows;
-	__u64 __resv[6];
+	__u32 gen;
+	__u32 follows_gen;
+	__u64 __resv[5];
 };
 
 #define LFQ_SEQ_FREE		0U	/* no consumer */
