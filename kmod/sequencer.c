@@ -112,9 +112,9 @@ static u64 seq_top(const struct lfq_ring *ring, u64 head)
 }
 
 /*
- * The slowest barrier, bounded by top. A barrier more than a ring
- * behind top once active is corrupt, and so, for the producer of a
- * SINGLE ring (whose top is its own cursor), is one ahead of top:
+ * The slowest barrier, bounded by top. An active barrier more than a
+ * ring behind top is corrupt, and so, for the producer of a SINGLE ring
+ * (whose top is its own cursor), is an active one ahead of top:
  * counted, and clamped so that the ring goes on. A bad state is counted
  * and skipped. Others (MULTI producers, pollers) read a top that may be
  * older than the barriers, and clamp silently.
@@ -138,7 +138,9 @@ static u64 seq_slowest(struct lfq_ring *ring, u64 top, bool producer)
 			continue;
 		}
 		if ((s64)(seq - top) > 0) {
-			if (producer && !seq_multi(ring))
+			/* a JOINING seq may be its last owner's, or zero */
+			if (producer && !seq_multi(ring) &&
+			    state == LFQ_SEQ_ACTIVE)
 				lfq_ring_corrupt(ring);
 			seq = top;
 		} else if (state == LFQ_SEQ_ACTIVE &&
