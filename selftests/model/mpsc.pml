@@ -555,6 +555,16 @@ inline check_end()
 	}
 }
 
+/*
+ * _nr_pr once init is alone: the liveness search's never claim (np_)
+ * counts as a process
+ */
+#ifdef CHECK_LIVENESS
+#define ALONE		2
+#else
+#define ALONE		1
+#endif
+
 init
 {
 	byte i;
@@ -568,7 +578,7 @@ init
 		run consumer();
 		i = 0
 	}
-	_nr_pr == 1;
+	_nr_pr == ALONE;
 	d_step {
 		check_end();
 		i = 0
@@ -583,7 +593,7 @@ init
 		run consumer();
 		i = 0
 	}
-	_nr_pr == 1;
+	_nr_pr == ALONE;
 	d_step {
 		check_end();
 		i = 0

@@ -629,6 +629,16 @@ Done:
 	skip
 }
 
+/*
+ * _nr_pr once init is alone: the liveness search's never claim (np_)
+ * counts as a process
+ */
+#ifdef CHECK_LIVENESS
+#define ALONE		2
+#else
+#define ALONE		1
+#endif
+
 init
 {
 	byte i, k;
@@ -642,7 +652,7 @@ init
 	}
 
 	/* everyone has ended: no loss, order per producer, ring empty */
-	_nr_pr == 1;
+	_nr_pr == ALONE;
 	d_step {
 		assert(head == TOTAL && tail == TOTAL && budget == 0);
 		for (i : 0 .. NPROD - 1) {

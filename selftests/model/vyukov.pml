@@ -412,6 +412,16 @@ done:
 	skip
 }
 
+/*
+ * _nr_pr once init is alone: the liveness search's never claim (np_)
+ * counts as a process
+ */
+#ifdef CHECK_LIVENESS
+#define ALONE		2
+#else
+#define ALONE		1
+#endif
+
 init
 {
 	byte i, k;
@@ -436,7 +446,7 @@ init
 	}
 
 	/* everyone has ended: no loss, claim order per producer, ring empty */
-	_nr_pr == 1;
+	_nr_pr == ALONE;
 	d_step {
 		assert(NTH(head) == TOTAL && NTH(tail) == TOTAL);
 		for (i : 0 .. NPROD - 1) {
