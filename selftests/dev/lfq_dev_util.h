@@ -14,11 +14,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -478,6 +480,34 @@ static inline void filter_tests(int n, char **names)
 		*tail = NULL;
 		f->tests = keep;
 	}
+}
+
+/* poll() of fd right now: the events of POLLIN | POLLOUT. */
+static inline short poll_now(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+
+	return poll(&pfd, 1, 0) == 1 ? pfd.revents : 0;
+}
+
+/* An epoll instance watching fd for events: its fd, or -1. */
+static inline int epoll_on(int fd, __u32 events)
+{
+	struct epoll_event ev = { .events = events };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		close(ep);
+		return -1;
+	}
+	return ep;
+}
+
+static inline int epoll_wait1(int ep, int ms)
+{
+	struct epoll_event ev;
+
+	return epoll_wait(ep, &ev, 1, ms);
 }
 
 #endif /* LFQ_DEV_UTIL_H */

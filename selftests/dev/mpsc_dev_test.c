@@ -249,34 +249,6 @@ static void run_job(struct __test_metadata *_metadata, struct lfq_test_job *j,
 	EXPECT_GT(500 + 3000, took);
 }
 
-/* poll() of the ring fd right now: the events of POLLIN | POLLOUT. */
-static short poll_now(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
-
-	return poll(&pfd, 1, 0) == 1 ? pfd.revents : 0;
-}
-
-/* An epoll instance watching fd for EPOLLIN: its fd, or -1. */
-static int epoll_on(int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-
-	if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
-		close(ep);
-		return -1;
-	}
-	return ep;
-}
-
-static int epoll_wait1(int ep, int ms)
-{
-	struct epoll_event ev;
-
-	return epoll_wait(ep, &ev, 1, ms);
-}
-
 /* The repair counters of a ring's descriptor, all at once. */
 #define EXPECT_REPAIRS(desc, sk, dr, un, er) do {			\
 	EXPECT_EQ((__u64)(sk), ld64(&(desc)->skipped));			\
@@ -1044,7 +1016,7 @@ TEST(commit_wakes_only_a_consumer_waiting_at_its_record)
 	futex = &r.hdr->not_empty.futex;
 	ASSERT_EQ(0, participant(&h, r.fd));	/* the consumer */
 	ASSERT_EQ(0, lfq_ring_attach(&p, r.fd));	/* producers, unjoined */
-	ep = epoll_on(r.fd);
+	ep = epoll_on(r.fd, EPOLLIN);
 	ASSERT_LE(0, ep);
 	alarm(30);
 

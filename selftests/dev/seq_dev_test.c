@@ -190,34 +190,6 @@ static int wait_u32(const __u32 *p, __u32 want, int ms)
 	return 0;
 }
 
-/* poll() of fd right now: the events of POLLIN | POLLOUT. */
-static short poll_now(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
-
-	return poll(&pfd, 1, 0) == 1 ? pfd.revents : 0;
-}
-
-/* An epoll instance watching fd for events: its fd, or -1. */
-static int epoll_on(int fd, __u32 events)
-{
-	struct epoll_event ev = { .events = events };
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-
-	if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
-		close(ep);
-		return -1;
-	}
-	return ep;
-}
-
-static int epoll_wait1(int ep, int ms)
-{
-	struct epoll_event ev;
-
-	return epoll_wait(ep, &ev, 1, ms);
-}
-
 /*
  * The fd of this process that owns claim record rec, as fdinfo says: the
  * joined fd that liblfq keeps for a consumer whose id is rec. -1 if none.
