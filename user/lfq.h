@@ -78,18 +78,22 @@ int lfq_ring_join(struct lfq_ring *ring);
 int lfq_ring_repairs(const struct lfq_ring *ring, struct lfq_repairs *r);
 
 /*
- * For event loops that sleep on lfq_ring_fd() themselves (poll, epoll) on
- * a /dev/lfq ring: wakers skip the wake-up while nobody has announced a
- * sleep (the need-wakeup flag), so announce first and sleep only if
- * nothing is ready yet:
+ * For event loops that sleep on lfq_ring_poll_fd() themselves (poll,
+ * epoll) on a /dev/lfq ring: wakers skip the wake-up while nobody has
+ * announced a sleep (the need-wakeup flag), so announce first and sleep
+ * only if nothing is ready yet:
  *
  *	if (lfq_ring_wait_begin(ring, POLLIN) == 0)
  *		epoll_wait(...);
  *	lfq_ring_wait_end(ring, POLLIN);
  *
  * events: POLLIN (items), POLLOUT (space). wait_begin returns the events
- * already ready, or -EINVAL.
+ * already ready, or -EINVAL. lfq_ring_poll_fd() is the fd to watch: the
+ * handle's joined fd if it joined, whose readiness is this participant's
+ * (a sequencer consumer's POLLIN says that its own next sequence is
+ * there, not any consumer's), else lfq_ring_fd(). Not an fd to share.
  */
+int lfq_ring_poll_fd(const struct lfq_ring *ring);
 int lfq_ring_wait_begin(struct lfq_ring *ring, short events);
 void lfq_ring_wait_end(struct lfq_ring *ring, short events);
 

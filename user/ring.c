@@ -498,6 +498,11 @@ int lfq_ring_fd(const struct lfq_ring *ring)
 	return ring->fd;
 }
 
+int lfq_ring_poll_fd(const struct lfq_ring *ring)
+{
+	return ring->claim ? ring->claim_fd : ring->fd;
+}
+
 const struct lfq_info *lfq_ring_info(const struct lfq_ring *ring)
 {
 	return &ring->info;
