@@ -773,39 +773,58 @@ static int active_barriers(struct lfq_ring *ring, unsigned long long *mask)
 	return 0;
 }
 
-/* A kthread produces; SEQ_CONSUMERS processes each see every item. */
-static int kernel_to_processes(unsigned long long n)
+/*
+ * A sequencer line: the clock starts at *t0 (the line may start it again
+ * once it has set up), it moves n items over ring, and says what went
+ * wrong, or NULL and in note what it showed.
+ */
+typedef const char *seq_line_fn(struct lfq_ring *ring, unsigned long long n,
+				double *t0, char *note, size_t size);
+
+/* Run a sequencer line on a new ring, and report it as path. */
+static int seq_line(const char *path, seq_line_fn *line, unsigned long long n)
 {
-	static const char path[] = "kernel -> 3 processes";
-	pid_t pids[SEQ_CONSUMERS];
-	const char *problem, *verdict;
+	const char *problem;
 	struct lfq_ring *ring;
+	char note[128] = "";
 	double t0 = now();
-	int job, ret;
+	int ret;
 
 	ret = create_ring(&seq_ring, &ring);
 	if (ret)
 		return report(&seq_ring, path, 0, 0, strerror(-ret));
-	problem = spawn_consumers(ring, LFQ_SEQ_PRODUCER, false, n, pids,
-				  SEQ_CONSUMERS);
-	if (!problem) {
-		t0 = now();
-		job = start_seq_job(ring, LFQ_TEST_PRODUCE, 0, n);
-		if (job < 0) {
-			stop_consumers(pids, SEQ_CONSUMERS);
-			problem = strerror(-job);
-		} else {
-			problem = reap_consumers(pids, SEQ_CONSUMERS);
-			verdict = job_verdict(job, n);
-			problem = problem ? problem : verdict;
-		}
-	}
+	problem = line(ring, n, &t0, note, sizeof(note));
 	lfq_ring_destroy(ring);
 	ret = report(&seq_ring, path, n, now() - t0, problem);
 	if (!problem)
-		printf("%36s multicast: each of the %u processes saw all %llu\n",
-		       "", SEQ_CONSUMERS, n);
+		printf("%36s %s\n", "", note);
 	return ret;
+}
+
+/* A kthread produces; SEQ_CONSUMERS processes each see every item. */
+static const char *kernel_to_processes(struct lfq_ring *ring,
+				       unsigned long long n, double *t0,
+				       char *note, size_t size)
+{
+	const char *problem, *verdict;
+	pid_t pids[SEQ_CONSUMERS];
+	int job;
+
+	problem = spawn_consumers(ring, LFQ_SEQ_PRODUCER, false, n, pids,
+				  SEQ_CONSUMERS);
+	if (problem)
+		return problem;
+	*t0 = now();
+	job = start_seq_job(ring, LFQ_TEST_PRODUCE, 0, n);
+	if (job < 0) {
+		stop_consumers(pids, SEQ_CONSUMERS);
+		return strerror(-job);
+	}
+	problem = reap_consumers(pids, SEQ_CONSUMERS);
+	verdict = job_verdict(job, n);
+	snprintf(note, size, "multicast: each of the %u processes saw all %llu",
+		 SEQ_CONSUMERS, n);
+	return problem ? problem : verdict;
 }
 
 /*
@@ -842,30 +861,18 @@ static const char *produce_to_kernel_and_process(struct lfq_ring *ring,
 	return problem ? problem : verdict;
 }
 
-static int user_to_kernel_and_process(unsigned long long n)
+static const char *user_to_kernel_and_process(struct lfq_ring *ring,
+					      unsigned long long n, double *t0,
+					      char *note, size_t size)
 {
-	static const char path[] = "user -> kernel + user";
-	const char *problem;
-	struct lfq_ring *ring;
-	double t0 = now();
-	int job, ret;
+	int job = start_seq_job(ring, LFQ_TEST_CONSUME, 0, n);
 
-	ret = create_ring(&seq_ring, &ring);
-	if (ret)
-		return report(&seq_ring, path, 0, 0, strerror(-ret));
-	job = start_seq_job(ring, LFQ_TEST_CONSUME, 0, n);
 	if (job < 0)
-		problem = strerror(-job);
-	else
-		problem = produce_to_kernel_and_process(ring, job,
-							LFQ_SEQ_PRODUCER,
-							false, n, &t0);
-	lfq_ring_destroy(ring);
-	ret = report(&seq_ring, path, n, now() - t0, problem);
-	if (!problem)
-		printf("%36s multicast: the kthread and the process each saw all %llu\n",
-		       "", n);
-	return ret;
+		return strerror(-job);
+	snprintf(note, size,
+		 "multicast: the kthread and the process each saw all %llu", n);
+	return produce_to_kernel_and_process(ring, job, LFQ_SEQ_PRODUCER,
+					     false, n, t0);
 }
 
 /*
@@ -873,38 +880,28 @@ static int user_to_kernel_and_process(unsigned long long n)
  * our publishes and it stamps each item; the process follows that
  * barrier, so it must see every item stamped.
  */
-static int user_to_kernel_to_process(unsigned long long n)
+static const char *user_to_kernel_to_process(struct lfq_ring *ring,
+					     unsigned long long n, double *t0,
+					     char *note, size_t size)
 {
-	static const char path[] = "user -> kernel -> user";
-	unsigned long long before, after, stage = 0;
-	const char *problem;
-	struct lfq_ring *ring;
-	double t0 = now();
+	unsigned long long before, after, stage;
 	int job, ret;
 
-	ret = create_ring(&seq_ring, &ring);
-	if (ret)
-		return report(&seq_ring, path, 0, 0, strerror(-ret));
 	ret = active_barriers(ring, &before);
 	job = ret ? ret : start_seq_job(ring, LFQ_TEST_CONSUME,
 					LFQ_TEST_F_STAMP, n);
-	if (job < 0) {
-		problem = strerror(-job);
-	} else if (active_barriers(ring, &after) ||
-		   !(stage = after & ~before) || (stage & (stage - 1))) {
+	if (job < 0)
+		return strerror(-job);
+	if (active_barriers(ring, &after) ||
+	    !(stage = after & ~before) || (stage & (stage - 1))) {
 		close(job);
-		problem = "START did not make exactly one barrier ACTIVE";
-	} else {
-		problem = produce_to_kernel_and_process(ring, job,
-							__builtin_ctzll(stage),
-							true, n, &t0);
+		return "START did not make exactly one barrier ACTIVE";
 	}
-	lfq_ring_destroy(ring);
-	ret = report(&seq_ring, path, n, now() - t0, problem);
-	if (!problem)
-		printf("%36s pipeline: the process followed barrier %d (the kthread's), saw all %llu stamped\n",
-		       "", __builtin_ctzll(stage), n);
-	return ret;
+	snprintf(note, size,
+		 "pipeline: the process followed barrier %d (the kthread's), saw all %llu stamped",
+		 __builtin_ctzll(stage), n);
+	return produce_to_kernel_and_process(ring, job, __builtin_ctzll(stage),
+					     true, n, t0);
 }
 
 int main(int argc, char **argv)
@@ -924,8 +921,10 @@ int main(int argc, char **argv)
 	}
 	failed |= kernel_log(n / 100);
 	failed |= overwrite(n);
-	failed |= kernel_to_processes(n);
-	failed |= user_to_kernel_and_process(n);
-	failed |= user_to_kernel_to_process(n);
+	failed |= seq_line("kernel -> 3 processes", kernel_to_processes, n);
+	failed |= seq_line("user -> kernel + user", user_to_kernel_and_process,
+			   n);
+	failed |= seq_line("user -> kernel -> user", user_to_kernel_to_process,
+			   n);
 	return failed;
 }

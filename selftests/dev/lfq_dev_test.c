@@ -58,13 +58,7 @@
 
 static struct lfq_create vy(unsigned int capacity, unsigned int elem_size)
 {
-	struct lfq_create c = {
-		.type = LFQ_RING_VYUKOV,
-		.capacity = capacity,
-		.elem_size = elem_size,
-	};
-
-	return c;
+	return raw_params(LFQ_RING_VYUKOV, 0, capacity, elem_size);
 }
 
 /* The ring region of a ring fd, shared: to watch or scribble on. */
@@ -1162,40 +1156,21 @@ TEST(two_processes_share_a_ring_over_a_unix_socket)
 
 /* ---- a ring scribbled on -------------------------------------------------- */
 
-/* Write garbage over the ring header and the slot sequences for ms. */
-static void scribble(unsigned char *ring, const struct lfq_info *info, int ms)
+/*
+ * A piece of garbage over a Vyukov ring (scribble_for()): a header word
+ * or a slot's sequence.
+ */
+static void vy_garble(unsigned char *ring, const struct lfq_info *info,
+		      unsigned long long r, unsigned long long *x)
 {
-	unsigned long long x = 0x9e3779b97f4a7c15ULL ^ getpid(), r;
-	volatile unsigned long long *w;
-	long long end = now_ms() + ms;
-	unsigned int n;
+	volatile __u64 *w;
 
-	for (n = 0;; n++) {
-		if (!(n & 1023) && now_ms() >= end)
-			break;
-		r = xorshift(&x);
-		if (r & 1)	/* a header word: positions and wait words */
-			w = (void *)(ring + (r >> 8) % (LFQ_VYUKOV_SLOTS_OFF / 8) * 8);
-		else		/* a slot's sequence */
-			w = (void *)(ring + info->slots_off +
-				     (r >> 8) % info->capacity * info->slot_stride);
-		switch ((r >> 1) & 7) {
-		case 0:		/* anything */
-			*w = xorshift(&x);
-			break;
-		case 1:		/* a lap away */
-			*w += info->capacity;
-			break;
-		case 2:
-			*w -= info->capacity;
-			break;
-		default:	/* close to right */
-			*w += (long long)(r >> 4 & 7) - 3;
-			break;
-		}
-		if (!(n & 4095))
-			sched_yield();
-	}
+	if (r & 1)	/* a header word: positions and wait words */
+		w = (void *)(ring + (r >> 8) % (LFQ_VYUKOV_SLOTS_OFF / 8) * 8);
+	else		/* a slot's sequence */
+		w = (void *)(ring + info->slots_off +
+			     (r >> 8) % info->capacity * info->slot_stride);
+	garble_word(w, (r >> 1) & 7, r >> 4, x, info->capacity);
 }
 
 /*
@@ -1209,13 +1184,17 @@ TEST_F_TIMEOUT(transfer, scribbled_ring_cannot_hurt_the_kernel_or_other_rings, 6
 {
 	const int scribble_ms = 1500, deadline_ms = scribble_ms + 1500;
 	const unsigned long long items = 20000;
+	static const char *const what[] = {
+		"garbled ring, consumers", "garbled ring, producers",
+		"other ring, consumers", "other ring, producers", NULL,
+	};
 	struct lfq_create c = vy(variant->capacity, variant->elem_size);
 	struct lfq_test_result r[4];
 	struct lfq_desc *desc[2];
 	struct lfq_info info;
 	struct lfq_test_job j;
 	int fd[2], job[4], status, i;
-	long long start, took;
+	long long start;
 	pid_t pid;
 
 	REQUIRE_PEER();
@@ -1259,25 +1238,13 @@ TEST_F_TIMEOUT(transfer, scribbled_ring_cannot_hurt_the_kernel_or_other_rings, 6
 
 		if (!ring)
 			_exit(1);
-		scribble(ring, &info, scribble_ms);
+		scribble_for(ring, &info, scribble_ms, vy_garble);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, job_wait(job[i], &r[i]));
-	took = now_ms() - start;
-	for (i = 2; i < 4; i++)
-		ASSERT_EQ(0, job_wait(job[i], &r[i]));
-
-	LOG_RESULT("garbled ring, consumers", r[0]);
-	LOG_RESULT("garbled ring, producers", r[1]);
-	LOG_RESULT("other ring, consumers", r[2]);
-	LOG_RESULT("other ring, producers", r[3]);
-	TH_LOG("the garbled ring's jobs ended after %lld ms (deadline %d ms)",
-	       took, deadline_ms);
-	/* bounded: the deadline, plus scheduling slack under emulation */
-	EXPECT_GT(deadline_ms + 3000, took);
+	wait_garbled_jobs(_metadata, job, r, what, 2, desc[0], start,
+			  deadline_ms);
 	for (i = 0; i < 2; i++) {
 		EXPECT_TRUE(r[i].error == 0 || r[i].error == -ETIMEDOUT)
 			TH_LOG("job %d ended on %d", i, r[i].error);

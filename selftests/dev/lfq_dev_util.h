@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the /dev/lfq kselftests (lfq_dev_test.c, turn_dev_test.c,
- * mpsc_dev_test.c) share, as static functions and macros on top of
- * kselftest_harness.h: the device checks, raw ring fds and claim
- * records, the kernel peer's jobs (/dev/lfq_test) and their results,
- * stop markers, passing an fd over a unix socket, the scribblers' random
- * numbers, waits on shared words and on other processes, kill -9, and
- * the end of the holders that vm-check.sh starts. The includer defines
+ * mpsc_dev_test.c, seq_dev_test.c) share, as static functions and macros
+ * on top of kselftest_harness.h: the device checks, the checks of a new
+ * ring's layout, raw ring fds, their mappings and claim records, the
+ * kernel peer's jobs (/dev/lfq_test) and their results, stop markers,
+ * passing an fd over a unix socket, waits on shared words and on other
+ * processes, kill -9, the end of the holders that vm-check.sh starts,
+ * and the scribblers that garble a ring. The includer defines
  * _GNU_SOURCE.
  */
 #ifndef LFQ_DEV_UTIL_H
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -106,6 +109,178 @@ static inline void expect_creates(struct __test_metadata *_metadata,
 	}
 }
 
+/* The LFQ_IOC_CREATE parameters of a ring. */
+static inline struct lfq_create raw_params(__u32 type, __u32 policy,
+					   __u32 capacity, __u32 elem_size)
+{
+	struct lfq_create c = {
+		.type = type,
+		.capacity = capacity,
+		.elem_size = elem_size,
+		.policy = policy,
+	};
+
+	return c;
+}
+
+/*
+ * A ring of type made with each policy below npolicies keeps it, through
+ * LFQ_IOC_CREATE and through liblfq; liblfq refuses policy npolicies on
+ * /dev/lfq and on the heap alike.
+ */
+static inline void expect_policies(struct __test_metadata *_metadata,
+				   __u32 type, __u32 npolicies,
+				   __u32 elem_size)
+{
+	struct lfq_create c;
+	struct lfq_ring *ring;
+	struct lfq_info info;
+	__u32 policy;
+	int fd;
+
+	for (policy = 0; policy < npolicies; policy++) {
+		c = raw_params(type, policy, 8, elem_size);
+		fd = raw_create(&c);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ioctl(fd, LFQ_IOC_INFO, &info));
+		EXPECT_EQ(type, info.type);
+		EXPECT_EQ(policy, info.policy);
+		close(fd);
+		ASSERT_EQ(0, lfq_ring_create(&ring, &c, LFQ_MEM_DEV));
+		EXPECT_EQ(policy, lfq_ring_info(ring)->policy);
+		lfq_ring_destroy(ring);
+	}
+	c.policy = npolicies;
+	EXPECT_EQ(-EINVAL, lfq_ring_create(&ring, &c, LFQ_MEM_DEV));
+	EXPECT_EQ(-EINVAL, lfq_ring_create(&ring, &c, LFQ_MEM_HEAP));
+}
+
+/*
+ * LFQ_IOC_INFO of the ring fd made with c, into *info, as the uapi header
+ * lays out a ring with claim records: c's parameters, a page of
+ * descriptor, slots of stride bytes from slots_off in the ring region,
+ * then LFQ_CLAIMS records of claim_size bytes, the region in whole
+ * pages; the reserved fields zero.
+ */
+static inline void expect_info(struct __test_metadata *_metadata, int fd,
+			       const struct lfq_create *c, __u64 slots_off,
+			       __u64 stride, size_t claim_size,
+			       struct lfq_info *info)
+{
+	__u64 psz = getpagesize(), claims = slots_off + c->capacity * stride;
+
+	memset(info, 0xa5, sizeof(*info));
+	ASSERT_EQ(0, ioctl(fd, LFQ_IOC_INFO, info));
+	EXPECT_EQ(LFQ_MAGIC, info->magic);
+	EXPECT_EQ(LFQ_ABI_VERSION, info->abi_version);
+	EXPECT_EQ(c->type, info->type);
+	EXPECT_EQ(0, info->flags);
+	EXPECT_EQ(c->capacity, info->capacity);
+	EXPECT_EQ(c->elem_size, info->elem_size);
+	EXPECT_EQ(c->policy, info->policy);
+	EXPECT_EQ(stride, info->slot_stride);
+	EXPECT_EQ(LFQ_OFF_DESC, info->desc_off);
+	EXPECT_EQ(psz, info->desc_size);
+	EXPECT_EQ(LFQ_OFF_RING, info->ring_off);
+	EXPECT_EQ(slots_off, info->slots_off);
+	EXPECT_EQ(claims, info->claims_off);
+	EXPECT_EQ(LFQ_CLAIMS, info->nr_claims);
+	EXPECT_EQ((claims + LFQ_CLAIMS * claim_size + psz - 1) & ~(psz - 1),
+		  info->ring_size);
+	EXPECT_EQ(0, info->__pad | info->__resv[0]);
+}
+
+/*
+ * liblfq lays out ring c on the heap as the module does on /dev/lfq: the
+ * rings made on each, dev and heap, have the same geometry.
+ */
+static inline void expect_same_layout(struct __test_metadata *_metadata,
+				      const struct lfq_create *c,
+				      const struct lfq_ring *dev,
+				      const struct lfq_ring *heap)
+{
+	const struct lfq_info *a = lfq_ring_info(dev), *b = lfq_ring_info(heap);
+
+	EXPECT_EQ(a->slot_stride, b->slot_stride);
+	EXPECT_EQ(a->slots_off, b->slots_off);
+	EXPECT_EQ(a->claims_off, b->claims_off);
+	EXPECT_EQ(a->nr_claims, b->nr_claims);
+	EXPECT_EQ(a->ring_size, b->ring_size);
+	EXPECT_EQ(a->desc_size, b->desc_size);
+	EXPECT_EQ((ssize_t)(a->desc_size + a->ring_size),
+		  lfq_ring_mem_size(c));
+}
+
+/* ---- a ring through the raw ABI ----------------------------------------- */
+
+/*
+ * A ring seen through the raw ABI, whatever its type: its fd, what
+ * LFQ_IOC_INFO says, the descriptor (read-only) and the ring region. A
+ * test file's struct raw holds one, and typed pointers into the region.
+ */
+struct lfq_raw_map {
+	int fd;
+	struct lfq_info info;
+	const struct lfq_desc *desc;
+	unsigned char *region;
+};
+
+static inline void lfq_raw_unmap(struct lfq_raw_map *m)
+{
+	if (m->desc)
+		munmap((void *)m->desc, m->info.desc_size);
+	if (m->region)
+		munmap(m->region, m->info.ring_size);
+	if (m->fd > 0)
+		close(m->fd);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Map the ring behind fd, which m owns from now on: 0, or -errno with
+ * fd closed and nothing mapped. A negative fd is the -errno of a
+ * raw_create() that failed, returned as it is.
+ */
+static inline int lfq_raw_map_fd(struct lfq_raw_map *m, int fd)
+{
+	void *p;
+
+	memset(m, 0, sizeof(*m));
+	if (fd < 0)
+		return fd;
+	m->fd = fd;
+	if (ioctl(fd, LFQ_IOC_INFO, &m->info))
+		goto fail;
+	p = mmap(NULL, m->info.desc_size, PROT_READ, MAP_SHARED, fd,
+		 (off_t)m->info.desc_off);
+	if (p == MAP_FAILED)
+		goto fail;
+	m->desc = p;
+	p = mmap(NULL, m->info.ring_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, (off_t)m->info.ring_off);
+	if (p == MAP_FAILED)
+		goto fail;
+	m->region = p;
+	return 0;
+fail:
+	fd = -errno;
+	lfq_raw_unmap(m);
+	return fd;
+}
+
+/* The claim records (a sequencer's barriers), NULL if nothing is mapped. */
+static inline void *lfq_raw_claims(const struct lfq_raw_map *m)
+{
+	return m->region ? m->region + m->info.claims_off : NULL;
+}
+
+/* The slot of position pos: its header (turn, marker, record), then more. */
+static inline void *lfq_raw_slot(const struct lfq_raw_map *m, __u64 pos)
+{
+	return m->region + m->info.slots_off +
+	       (pos & (m->info.capacity - 1)) * m->info.slot_stride;
+}
+
 /* ---- kernel jobs of the peer, lfq_test.ko ------------------------------- */
 
 static inline struct lfq_test_job job_params(int ring_fd, unsigned int role,
@@ -178,6 +353,37 @@ static inline int job_wait(int job, struct lfq_test_result *r)
 	EXPECT_EQ(0ULL, (r).ring_errors);				\
 	EXPECT_EQ(0ULL, (r).io_errors);					\
 } while (0)
+
+/*
+ * The end of the kernel jobs of a scribbler test: wait for those on the
+ * garbled ring, job[0..garbled-1], which must end by deadline_ms after
+ * start (plus scheduling slack under emulation), then for the others on
+ * a second ring; log each result in res under its name in what (which
+ * ends with NULL), and the counters of the garbled ring's descriptor.
+ */
+static inline void wait_garbled_jobs(struct __test_metadata *_metadata,
+				     const int *job, struct lfq_test_result *res,
+				     const char *const *what, int garbled,
+				     const struct lfq_desc *desc,
+				     long long start, int deadline_ms)
+{
+	long long took;
+	int i;
+
+	for (i = 0; i < garbled; i++)
+		ASSERT_EQ(0, job_wait(job[i], &res[i]));
+	took = now_ms() - start;
+	for (; what[i]; i++)
+		ASSERT_EQ(0, job_wait(job[i], &res[i]));
+	for (i = 0; what[i]; i++)
+		LOG_RESULT(what[i], res[i]);
+	TH_LOG("the garbled ring's jobs ended after %lld ms (deadline %d ms); its descriptor: %llu errors, %llu skipped, %llu dropped, %llu unresolved",
+	       took, deadline_ms, (unsigned long long)desc->errors,
+	       (unsigned long long)desc->skipped,
+	       (unsigned long long)desc->dropped,
+	       (unsigned long long)desc->unresolved);
+	EXPECT_GT(deadline_ms + 3000, took);
+}
 
 /* ---- stop markers ------------------------------------------------------- */
 
@@ -318,6 +524,18 @@ static inline int wait_u64_ge(const __u64 *p, __u64 want, int ms)
 	long long end = now_ms() + ms;
 
 	while ((__s64)(ld64(p) - want) < 0) {
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		usleep(500);
+	}
+	return 0;
+}
+
+static inline int wait_u32(const __u32 *p, __u32 want, int ms)
+{
+	long long end = now_ms() + ms;
+
+	while (ld32(p) != want) {
 		if (now_ms() >= end)
 			return -ETIMEDOUT;
 		usleep(500);
@@ -508,6 +726,116 @@ static inline int epoll_wait1(int ep, int ms)
 	struct epoll_event ev;
 
 	return epoll_wait(ep, &ev, 1, ms);
+}
+
+/* ---- scribblers --------------------------------------------------------- */
+
+/*
+ * Garbage in the word w of a ring of capacity slots, as kind says: 0
+ * anything (the next of x), 1 and 2 a lap ahead and behind, any other
+ * close to what it was (near & 7, less 3). Scribblers that know kinds of
+ * their own write those first.
+ */
+static inline void garble_word(volatile __u64 *w, unsigned int kind,
+			       unsigned long long near, unsigned long long *x,
+			       __u64 capacity)
+{
+	switch (kind) {
+	case 0:		/* anything */
+		*w = xorshift(x);
+		break;
+	case 1:		/* a lap away */
+		*w += capacity;
+		break;
+	case 2:
+		*w -= capacity;
+		break;
+	default:	/* close to right */
+		*w += (long long)(near & 7) - 3;
+		break;
+	}
+}
+
+/*
+ * A ring's scribbler writes one piece of garbage over its region, as the
+ * random rnd says, with x for more random numbers.
+ */
+typedef void garble_fn(unsigned char *region, const struct lfq_info *info,
+		       unsigned long long rnd, unsigned long long *x);
+
+/*
+ * A ring's churner, a participant that joined and owns claim record rec
+ * through the fd j, writes something there (garbage, or not) before it
+ * dies; arg is its ring.
+ */
+typedef void churn_fn(void *arg, __u32 rec, int j, unsigned long long rnd,
+		      unsigned long long *x);
+
+/* Write garbage over a ring region for ms, as fast as it goes. */
+static inline void scribble_for(unsigned char *region,
+				const struct lfq_info *info, int ms,
+				garble_fn *garble)
+{
+	unsigned long long x = 0x9e3779b97f4a7c15ULL ^ getpid();
+	long long end = now_ms() + ms;
+	unsigned int n;
+
+	for (n = 0;; n++) {
+		if (!(n & 1023) && now_ms() >= end)
+			break;
+		garble(region, info, xorshift(&x), &x);
+		if (!(n & 4095))
+			sched_yield();
+	}
+}
+
+/* Participants that join the ring behind fd, churn and die, for ms. */
+static inline void churn_for(int fd, int ms, churn_fn *churn, void *arg)
+{
+	unsigned long long x = 0x2545f4914f6cdd1dULL ^ getpid();
+	long long end = now_ms() + ms;
+	__u32 rec;
+	int j;
+
+	while (now_ms() < end) {
+		j = raw_join(fd, &rec);
+		if (j < 0) {
+			usleep(200);
+			continue;
+		}
+		churn(arg, rec, j, xorshift(&x), &x);
+		close(j);
+	}
+}
+
+/*
+ * Garble the ring of m from two processes at once, for ms: one scribbles
+ * over its region, the other makes participants join and churn (arg is
+ * the ring for churn). Both must exit 0.
+ */
+static inline void garble_ring(struct __test_metadata *_metadata,
+			       const struct lfq_raw_map *m, int ms,
+			       garble_fn *garble, churn_fn *churn, void *arg)
+{
+	pid_t pid[2];
+	int status, i;
+
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i] == 0) {
+			alarm(20);
+			if (i == 0)
+				scribble_for(m->region, &m->info, ms, garble);
+			else
+				churn_for(m->fd, ms, churn, arg);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		EXPECT_EQ(0, status);
+	}
 }
 
 #endif /* LFQ_DEV_UTIL_H */

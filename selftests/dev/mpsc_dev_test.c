@@ -88,48 +88,24 @@
 static struct lfq_create mpsc(unsigned int policy, unsigned int capacity,
 			      unsigned int elem_size)
 {
-	struct lfq_create c = {
-		.type = LFQ_RING_MPSC,
-		.capacity = capacity,
-		.elem_size = elem_size,
-		.policy = policy,
-	};
-
-	return c;
+	return raw_params(LFQ_RING_MPSC, policy, capacity, elem_size);
 }
 
-/* LFQ_IOC_JOIN: a new fd owning record *rec, or -errno. */
 /* An MPSC ring seen through the raw ABI: its fd and both mappings. */
 struct raw {
-	int fd;
-	struct lfq_info info;
-	const struct lfq_desc *desc;
-	unsigned char *region;
+	struct lfq_raw_map m;
 	struct lfq_mpsc_hdr *hdr;
 	struct lfq_claim *claims;
 };
 
+/* Map the MPSC ring behind fd, which r owns from now on: 0 or -errno. */
 static int raw_map(struct raw *r, int fd)
 {
-	void *p;
+	int ret = lfq_raw_map_fd(&r->m, fd);
 
-	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	if (ioctl(fd, LFQ_IOC_INFO, &r->info))
-		return -errno;
-	p = mmap(NULL, r->info.desc_size, PROT_READ, MAP_SHARED, fd,
-		 (off_t)r->info.desc_off);
-	if (p == MAP_FAILED)
-		return -errno;
-	r->desc = p;
-	p = mmap(NULL, r->info.ring_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 fd, (off_t)r->info.ring_off);
-	if (p == MAP_FAILED)
-		return -errno;
-	r->region = p;
-	r->hdr = p;
-	r->claims = (void *)(r->region + r->info.claims_off);
-	return 0;
+	r->hdr = (void *)r->m.region;
+	r->claims = lfq_raw_claims(&r->m);
+	return ret;
 }
 
 /* A new MPSC ring, mapped: 0 or -errno. */
@@ -137,32 +113,19 @@ static int raw_open(struct raw *r, unsigned int policy, unsigned int capacity,
 		    unsigned int elem_size)
 {
 	struct lfq_create c = mpsc(policy, capacity, elem_size);
-	int fd = raw_create(&c), ret;
 
-	if (fd < 0)
-		return fd;
-	ret = raw_map(r, fd);
-	if (ret)
-		close(fd);
-	return ret;
+	return raw_map(r, raw_create(&c));
 }
 
 static void raw_close(struct raw *r)
 {
-	if (r->desc)
-		munmap((void *)r->desc, r->info.desc_size);
-	if (r->region)
-		munmap(r->region, r->info.ring_size);
-	if (r->fd > 0)
-		close(r->fd);
-	memset(r, 0, sizeof(*r));
+	lfq_raw_unmap(&r->m);
 }
 
 /* The header of the record at position pos, at the start of its slot. */
 static struct lfq_mpsc_rec *raw_rec(const struct raw *r, __u64 pos)
 {
-	return (void *)(r->region + r->info.slots_off +
-			(pos & (r->info.capacity - 1)) * r->info.slot_stride);
+	return lfq_raw_slot(&r->m, pos);
 }
 
 /*
@@ -172,8 +135,8 @@ static struct lfq_mpsc_rec *raw_rec(const struct raw *r, __u64 pos)
  */
 static void *raw_payload(const struct raw *r, __u64 pos, __u32 slots)
 {
-	if ((pos & (r->info.capacity - 1)) + slots > r->info.capacity)
-		return r->region + r->info.slots_off;
+	if ((pos & (r->m.info.capacity - 1)) + slots > r->m.info.capacity)
+		return r->m.region + r->m.info.slots_off;
 	return (unsigned char *)raw_rec(r, pos) + LFQ_MPSC_SLOT_HDR;
 }
 
@@ -214,7 +177,7 @@ static int wait_claim_state(struct raw *r, __u32 state, int ms)
 	unsigned int k;
 
 	for (;;) {
-		for (k = 0; k < r->info.nr_claims; k++)
+		for (k = 0; k < r->m.info.nr_claims; k++)
 			if (ld32(&r->claims[k].state) == state)
 				return (int)k;
 		if (now_ms() >= end)
@@ -510,29 +473,11 @@ TEST(mpsc_create_takes_each_policy_and_no_other)
 		{ .type = 3, .capacity = 2, .elem_size = 1, .policy = LFQ_MPSC_OVERWRITE },
 		{ .type = 3, .capacity = 1024, .elem_size = 4000, .policy = LFQ_MPSC_BLOCK },
 	};
-	struct lfq_create c = mpsc(3, 4, 8);
-	struct lfq_ring *ring;
-	struct lfq_info info;
-	unsigned int policy;
-	int fd;
 
 	REQUIRE_DEV();
 	expect_creates(_metadata, bad, ARRAY_SIZE(bad), good, ARRAY_SIZE(good));
 	/* the ring keeps its policy; liblfq refuses what the module refuses */
-	for (policy = 0; policy < 3; policy++) {
-		c = mpsc(policy, 8, 8);
-		fd = raw_create(&c);
-		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, ioctl(fd, LFQ_IOC_INFO, &info));
-		EXPECT_EQ(policy, info.policy);
-		close(fd);
-		ASSERT_EQ(0, lfq_ring_create(&ring, &c, LFQ_MEM_DEV));
-		EXPECT_EQ(policy, lfq_ring_info(ring)->policy);
-		lfq_ring_destroy(ring);
-	}
-	c.policy = 3;
-	EXPECT_EQ(-EINVAL, lfq_ring_create(&ring, &c, LFQ_MEM_DEV));
-	EXPECT_EQ(-EINVAL, lfq_ring_create(&ring, &c, LFQ_MEM_HEAP));
+	expect_policies(_metadata, LFQ_RING_MPSC, LFQ_MPSC_OVERWRITE + 1, 8);
 }
 
 /* LFQ_IOC_INFO, the descriptor and liblfq's own layout all agree. */
@@ -543,8 +488,7 @@ TEST(mpsc_info_is_liblfqs_layout)
 		{ .type = 3, .capacity = 2, .elem_size = 1, .policy = LFQ_MPSC_DISCARD },
 		{ .type = 3, .capacity = 1024, .elem_size = 4000, .policy = LFQ_MPSC_OVERWRITE },
 	};
-	unsigned long long stride, claims, psz = getpagesize();
-	const struct lfq_info *a, *b;
+	unsigned long long stride;
 	struct lfq_ring *dev, *heap;
 	struct lfq_info info;
 	unsigned int i;
@@ -556,45 +500,19 @@ TEST(mpsc_info_is_liblfqs_layout)
 		const struct lfq_create *c = &rings[i];
 
 		stride = LFQ_STRIDE(LFQ_MPSC_SLOT_HDR, c->elem_size);
-		claims = LFQ_MPSC_SLOTS_OFF + c->capacity * stride;
 		fd = raw_create(c);
 		ASSERT_LE(0, fd);
-		memset(&info, 0xa5, sizeof(info));
-		ASSERT_EQ(0, ioctl(fd, LFQ_IOC_INFO, &info));
-		EXPECT_EQ(LFQ_MAGIC, info.magic);
-		EXPECT_EQ(LFQ_ABI_VERSION, info.abi_version);
-		EXPECT_EQ(LFQ_RING_MPSC, info.type);
-		EXPECT_EQ(0, info.flags);
-		EXPECT_EQ(c->capacity, info.capacity);
-		EXPECT_EQ(c->elem_size, info.elem_size);
-		EXPECT_EQ(c->policy, info.policy);
-		EXPECT_EQ(stride, info.slot_stride);
-		EXPECT_EQ(LFQ_OFF_DESC, info.desc_off);
-		EXPECT_EQ(psz, info.desc_size);
-		EXPECT_EQ(LFQ_OFF_RING, info.ring_off);
-		EXPECT_EQ(320, info.slots_off);		/* LFQ_MPSC_SLOTS_OFF */
-		EXPECT_EQ(claims, info.claims_off);
-		EXPECT_EQ(LFQ_CLAIMS, info.nr_claims);
-		EXPECT_EQ((claims + LFQ_CLAIMS * sizeof(struct lfq_claim) + psz - 1) &
-			  ~(psz - 1), info.ring_size);
-		EXPECT_EQ(0, info.__pad | info.__resv[0]);
+		/* slots at LFQ_MPSC_SLOTS_OFF */
+		expect_info(_metadata, fd, c, 320, stride,
+			    sizeof(struct lfq_claim), &info);
 		ASSERT_EQ(0, raw_map(&r, fd));
-		EXPECT_EQ(0, memcmp(&r.desc->info, &info, sizeof(info)));
-		EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+		EXPECT_EQ(0, memcmp(&r.m.desc->info, &info, sizeof(info)));
+		EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 		raw_close(&r);
 
 		ASSERT_EQ(0, lfq_ring_create(&dev, c, LFQ_MEM_DEV));
 		ASSERT_EQ(0, lfq_ring_create(&heap, c, LFQ_MEM_HEAP));
-		a = lfq_ring_info(dev);
-		b = lfq_ring_info(heap);
-		EXPECT_EQ(a->slot_stride, b->slot_stride);
-		EXPECT_EQ(a->slots_off, b->slots_off);
-		EXPECT_EQ(a->claims_off, b->claims_off);
-		EXPECT_EQ(a->nr_claims, b->nr_claims);
-		EXPECT_EQ(a->ring_size, b->ring_size);
-		EXPECT_EQ(a->desc_size, b->desc_size);
-		EXPECT_EQ((ssize_t)(a->desc_size + a->ring_size),
-			  lfq_ring_mem_size(c));
+		expect_same_layout(_metadata, c, dev, heap);
 		/* half the ring less one header, on both */
 		EXPECT_EQ(c->capacity / 2 * stride - LFQ_MPSC_SLOT_HDR,
 			  lfq_mpsc_max_len(dev));
@@ -616,24 +534,24 @@ TEST(mpsc_ring_region_starts_formatted)
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_DISCARD, 8, ITEM));
 	for (i = 0; i < LFQ_MPSC_SLOTS_OFF; i++)
-		if (r.region[i])
+		if (r.m.region[i])
 			break;
 	EXPECT_EQ(LFQ_MPSC_SLOTS_OFF, i);
 	for (pos = 0; pos < 8; pos++) {
 		rec = raw_rec(&r, pos);
 		EXPECT_EQ(pos, rec->seq);
 		EXPECT_EQ(0, rec->len | rec->slots);
-		for (i = sizeof(*rec); i < r.info.slot_stride; i++)
+		for (i = sizeof(*rec); i < r.m.info.slot_stride; i++)
 			if (((unsigned char *)rec)[i])
 				break;
-		EXPECT_EQ(r.info.slot_stride, i);
+		EXPECT_EQ(r.m.info.slot_stride, i);
 	}
-	for (i = r.info.claims_off; i < r.info.ring_size; i++)
-		if (r.region[i])
+	for (i = r.m.info.claims_off; i < r.m.info.ring_size; i++)
+		if (r.m.region[i])
 			break;
-	EXPECT_EQ(r.info.ring_size, i);
-	p = mmap(NULL, r.info.ring_size + psz, PROT_READ | PROT_WRITE,
-		 MAP_SHARED, r.fd, LFQ_OFF_RING);
+	EXPECT_EQ(r.m.info.ring_size, i);
+	p = mmap(NULL, r.m.info.ring_size + psz, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, r.m.fd, LFQ_OFF_RING);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EINVAL, errno);
 	raw_close(&r);
@@ -656,8 +574,8 @@ TEST(mpsc_records_are_laid_out_as_the_uapi_says)
 	REQUIRE_PEER();
 	/* stride 64: a one-slot record holds up to 48 bytes */
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_DISCARD, 8, 40));
-	ASSERT_EQ(64, r.info.slot_stride);
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(64, r.m.info.slot_stride);
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	EXPECT_EQ(4 * 64 - 16, lfq_mpsc_max_len(h));
 	ASSERT_EQ(0, push_rec(h, 0, 0, 40));
 	ASSERT_EQ(0, push_rec(h, 0, 1, 100));
@@ -685,7 +603,7 @@ TEST(mpsc_records_are_laid_out_as_the_uapi_says)
 	EXPECT_EQ(8, raw_rec(&r, 7)->seq);
 	EXPECT_EQ(100, raw_rec(&r, 7)->len);
 	EXPECT_EQ(1 + 2, raw_rec(&r, 7)->slots);
-	EXPECT_EQ(r.region + r.info.slots_off, raw_payload(&r, 7, 3));
+	EXPECT_EQ(r.m.region + r.m.info.slots_off, raw_payload(&r, 7, 3));
 	EXPECT_TRUE(rec_is(raw_payload(&r, 7, 3), 100, 0, 3));
 	EXPECT_TRUE(pop_is(h, 0, 3, 100));
 	for (pos = 7; pos < 10; pos++)
@@ -693,7 +611,7 @@ TEST(mpsc_records_are_laid_out_as_the_uapi_says)
 
 	/* the kernel writes the same records */
 	alarm(20);
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 1, 0, 3, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 3, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, job_wait(job, &res));
 	EXPECT_EQ(3, res.moved);
@@ -714,7 +632,7 @@ TEST(mpsc_records_are_laid_out_as_the_uapi_says)
 	raw_publish(&r, 13, 1, 0, 0, 0);
 	raw_publish(&r, 14, 2, 40, 0, 0);
 	raw_publish(&r, 16, 1, 40, 0, 1);
-	job = job_run(r.fd, LFQ_TEST_CONSUME, 1, 1, 2, 1);
+	job = job_run(r.m.fd, LFQ_TEST_CONSUME, 1, 1, 2, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, job_wait(job, &res));
 	LOG_RESULT("kernel consumer", res);
@@ -723,8 +641,8 @@ TEST(mpsc_records_are_laid_out_as_the_uapi_says)
 	raw_publish(&r, 17, 1, 40, 0, 0);
 	/* slots 2..7 of this lap and slot 0 of the next, the payload's */
 	raw_publish(&r, 18, 7, 40, 0, 1);
-	EXPECT_TRUE(rec_is(r.region + r.info.slots_off, 40, 0, 1));
-	job = job_run(r.fd, LFQ_TEST_CONSUME, 1, 1, 2, 4);
+	EXPECT_TRUE(rec_is(r.m.region + r.m.info.slots_off, 40, 0, 1));
+	job = job_run(r.m.fd, LFQ_TEST_CONSUME, 1, 1, 2, 4);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, job_wait(job, &res));
 	alarm(0);
@@ -733,7 +651,7 @@ TEST(mpsc_records_are_laid_out_as_the_uapi_says)
 	EXPECT_EQ(25, r.hdr->tail);
 	for (pos = 17; pos < 25; pos++)
 		EXPECT_EQ(pos + 8, raw_rec(&r, pos)->seq);
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -741,7 +659,7 @@ TEST(mpsc_records_are_laid_out_as_the_uapi_says)
 /* The 64-bit word at byte off of the ring region. */
 static __u64 word_at(const struct raw *r, size_t off)
 {
-	return ld64((const __u64 *)(r->region + off));
+	return ld64((const __u64 *)(r->m.region + off));
 }
 
 /*
@@ -769,11 +687,11 @@ TEST(mpsc_fdinfo_and_header_words_agree)
 	REQUIRE_DEV();
 	for (policy = 0; policy < 3; policy++) {
 		ASSERT_EQ(0, raw_open(&r, policy, 8, ITEM));
-		ASSERT_EQ(0, lfq_ring_attach(&ring, r.fd));
+		ASSERT_EQ(0, lfq_ring_attach(&ring, r.m.fd));
 		for (i = 0; i < 10; i++)
 			push_rec(ring, 0, i, ITEM);
 		ASSERT_LT(0, lfq_mpsc_try_pop(ring, text, sizeof(text)));
-		fdinfo(r.fd, text, sizeof(text));
+		fdinfo(r.m.fd, text, sizeof(text));
 		TH_LOG("%s", text);
 		EXPECT_NE(NULL, strstr(text, "lfq-type:\tmpsc\n"));
 		EXPECT_NE(NULL, strstr(text, "lfq-capacity:\t8\n"));
@@ -798,7 +716,7 @@ TEST(mpsc_fdinfo_and_header_words_agree)
 		EXPECT_EQ(want[policy].dropped, word_at(&r, 256));
 		EXPECT_EQ(want[policy].overwritten, word_at(&r, 264));
 		EXPECT_EQ(0, word_at(&r, 128) | word_at(&r, 192));	/* no sleeper */
-		j = raw_join(r.fd, &rec);
+		j = raw_join(r.m.fd, &rec);
 		ASSERT_LE(0, j);
 		fdinfo(j, text, sizeof(text));
 		snprintf(line, sizeof(line), "lfq-claim:\t%u\n", rec);
@@ -866,8 +784,8 @@ TEST(mpsc_liblfq_writes_its_claim_record)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_DISCARD, 8, ITEM));
-	ASSERT_EQ(0, participant(&h, r.fd));
-	ASSERT_EQ(0, lfq_ring_attach(&plain, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&plain, r.m.fd));
 	cl = &r.claims[0];		/* the first joiner's */
 	EXPECT_EQ(LFQ_CLAIM_IDLE, cl->state);
 	ASSERT_EQ(0, lfq_mpsc_try_reserve(h, 100, &res));
@@ -935,7 +853,7 @@ TEST(mpsc_liblfq_writes_its_claim_record)
 	EXPECT_EQ(0, r.hdr->taker);
 	lfq_ring_destroy(plain);
 	lfq_ring_destroy(h);
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	raw_close(&r);
 }
 
@@ -1014,9 +932,9 @@ TEST(commit_wakes_only_a_consumer_waiting_at_its_record)
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_DISCARD, 16, ITEM));
 	futex = &r.hdr->not_empty.futex;
-	ASSERT_EQ(0, participant(&h, r.fd));	/* the consumer */
-	ASSERT_EQ(0, lfq_ring_attach(&p, r.fd));	/* producers, unjoined */
-	ep = epoll_on(r.fd, EPOLLIN);
+	ASSERT_EQ(0, participant(&h, r.m.fd));	/* the consumer */
+	ASSERT_EQ(0, lfq_ring_attach(&p, r.m.fd));	/* producers, unjoined */
+	ep = epoll_on(r.m.fd, EPOLLIN);
 	ASSERT_LE(0, ep);
 	alarm(30);
 
@@ -1039,7 +957,7 @@ TEST(commit_wakes_only_a_consumer_waiting_at_its_record)
 	/* kernel producers commit five records behind a user reservation */
 	ASSERT_EQ(0, lfq_mpsc_try_reserve(p, ITEM, &c));
 	ASSERT_EQ(0, lfq_ring_wait_begin(h, POLLIN));
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 1, 0, 5, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 5, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, job_wait(job, &res));
 	EXPECT_EQ(5, res.moved);
@@ -1057,7 +975,7 @@ TEST(commit_wakes_only_a_consumer_waiting_at_its_record)
 	/* a kernel consumer asleep at a reservation: only its commit wakes it */
 	ASSERT_EQ(0, lfq_mpsc_try_reserve(p, ITEM, &d));
 	ASSERT_EQ(0, lfq_mpsc_try_reserve(p, ITEM, &e));
-	job = job_run(r.fd, LFQ_TEST_CONSUME, 1, 1, 2, 1);
+	job = job_run(r.m.fd, LFQ_TEST_CONSUME, 1, 1, 2, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, wait_u32_nonzero(&r.hdr->not_empty.waiters, WAIT_MS));
 	lfq_test_item_make(e.data, ITEM, 0, 1);
@@ -1129,7 +1047,7 @@ FIXTURE_TEARDOWN(klog)
 {
 	if (self->h)
 		lfq_ring_destroy(self->h);
-	if (self->r.region)
+	if (self->r.m.region)
 		raw_close(&self->r);
 }
 
@@ -1146,8 +1064,8 @@ TEST_F_TIMEOUT(klog, every_context_logs_to_a_user_consumer, 150)
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&self->r, variant->policy, variant->capacity,
 			      variant->elem_size));
-	ASSERT_EQ(0, participant(&self->h, self->r.fd));
-	j = job_params(self->r.fd, LFQ_TEST_PRODUCE, variant->threads, 0,
+	ASSERT_EQ(0, participant(&self->h, self->r.m.fd));
+	j = job_params(self->r.m.fd, LFQ_TEST_PRODUCE, variant->threads, 0,
 		       variant->items, 1);
 	j.flags = variant->flags;
 	if (variant->pause_every) {
@@ -1202,7 +1120,7 @@ TEST_F_TIMEOUT(klog, every_context_logs_to_a_user_consumer, 150)
 	EXPECT_EQ(0, self->r.hdr->overwritten);
 	if (variant->policy == LFQ_MPSC_BLOCK)
 		EXPECT_EQ(0, self->r.hdr->dropped);
-	EXPECT_REPAIRS(self->r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(self->r.m.desc, 0, 0, 0, 0);
 	free(d.ck.seen);
 }
 
@@ -1276,7 +1194,7 @@ static int user_push(struct lfq_ring *h, struct uside *s, const void *buf)
 		return lfq_mpsc_commit(h, &res);
 	case U_TRY:
 		while ((ret = lfq_mpsc_try_push(h, buf, s->len)) == -ENOSPC) {
-			if (s->r->info.policy == LFQ_MPSC_DISCARD) {
+			if (s->r->m.info.policy == LFQ_MPSC_DISCARD) {
 				__atomic_add_fetch(&s->refused, 1, __ATOMIC_RELAXED);
 				usleep(100);
 				continue;
@@ -1317,7 +1235,7 @@ static void *uside_producer(void *arg)
 	struct lfq_ring *h;
 	int ret;
 
-	ret = participant(&h, s->r->fd);
+	ret = participant(&h, s->r->m.fd);
 	if (ret) {
 		uside_fail(s, ret, "producer %u: join: %s", t->index, strerror(-ret));
 		return NULL;
@@ -1386,7 +1304,7 @@ FIXTURE_SETUP(u2k)
 
 FIXTURE_TEARDOWN(u2k)
 {
-	if (self->r.region)
+	if (self->r.m.region)
 		raw_close(&self->r);
 }
 
@@ -1419,7 +1337,7 @@ TEST_F_TIMEOUT(u2k, user_producers_to_a_kernel_consumer, 90)
 	pthread_rwlockattr_setkind_np(&attr,
 			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&s.gate, &attr);
-	j = job_params(self->r.fd, LFQ_TEST_CONSUME, 1, variant->threads,
+	j = job_params(self->r.m.fd, LFQ_TEST_CONSUME, 1, variant->threads,
 		       variant->items, variant->burst);
 	j.pause_every = variant->pause_every;
 	j.pause_us = 2000;
@@ -1448,7 +1366,7 @@ TEST_F_TIMEOUT(u2k, user_producers_to_a_kernel_consumer, 90)
 	EXPECT_EQ(ld64(&self->r.hdr->head), ld64(&self->r.hdr->tail));
 	EXPECT_EQ(0, self->r.hdr->not_empty.waiters);
 	EXPECT_EQ(0, self->r.hdr->not_full.waiters);
-	EXPECT_REPAIRS(self->r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(self->r.m.desc, 0, 0, 0, 0);
 	pthread_rwlock_destroy(&s.gate);
 }
 
@@ -1557,7 +1475,7 @@ static void processes_share_a_ring(struct __test_metadata *_metadata,
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, policy, 16, 64));
-	ASSERT_EQ(0, participant(&h, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
 	ASSERT_EQ(0, checker_init(&ck, 2, items, 0, lfq_mpsc_max_len(h)));
 	refused = mmap(NULL, sizeof(*refused), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1570,7 +1488,7 @@ static void processes_share_a_ring(struct __test_metadata *_metadata,
 		if (pid[i])
 			continue;
 		alarm(45);
-		fd = r.fd;
+		fd = r.m.fd;
 		if (i == 0) {
 			fd = recv_fd(sv[1]);
 			if (fd < 0)
@@ -1578,7 +1496,7 @@ static void processes_share_a_ring(struct __test_metadata *_metadata,
 		}
 		_exit(proc_produce(fd, i, items, block, refused));
 	}
-	ASSERT_EQ(0, send_fd(sv[0], r.fd));
+	ASSERT_EQ(0, send_fd(sv[0], r.m.fd));
 	ret = proc_consume(h, &ck, 2 * items, block);
 	for (i = 0; i < 2; i++) {
 		if (ret)
@@ -1597,7 +1515,7 @@ static void processes_share_a_ring(struct __test_metadata *_metadata,
 	EXPECT_EQ(*refused, r.hdr->dropped);
 	EXPECT_EQ(0, r.hdr->overwritten);
 	EXPECT_EQ(ld64(&r.hdr->head), ld64(&r.hdr->tail));
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	close(sv[0]);
 	close(sv[1]);
 	munmap(refused, sizeof(*refused));
@@ -1646,7 +1564,7 @@ TEST(discard_counts_every_refusal)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_DISCARD, 4, ITEM));
-	ASSERT_EQ(0, participant(&h, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
 	for (seq = 0; seq < 4; seq++)
 		ASSERT_EQ(0, push_rec(h, 0, seq, ITEM));
 	EXPECT_EQ(-ENOSPC, push_rec(h, 0, 4, ITEM));
@@ -1672,7 +1590,7 @@ TEST(discard_counts_every_refusal)
 
 	/* a kernel producer runs into the full ring: its refusals count too */
 	alarm(30);
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 1, 0, 12, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 12, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, wait_u64_ge(&r.hdr->dropped, 6, WAIT_MS));
 	for (seq = 0; seq < 12; seq++)
@@ -1707,7 +1625,7 @@ TEST(overwrite_keeps_the_newest_records)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_OVERWRITE, 8, ITEM));
-	ASSERT_EQ(0, participant(&h, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
 	for (seq = 0; seq < 20; seq++)
 		ASSERT_EQ(0, push_rec(h, 0, seq, ITEM));
 	EXPECT_EQ(12, r.hdr->overwritten);
@@ -1730,7 +1648,7 @@ TEST(overwrite_keeps_the_newest_records)
 	/* two kernel threads, nobody reading until they are done */
 	ow = r.hdr->overwritten;
 	alarm(30);
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 2, 0, 200, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 2, 0, 200, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, job_wait(job, &res));
 	alarm(0);
@@ -1778,8 +1696,8 @@ TEST(overwrite_never_frees_a_record_the_consumer_holds)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_OVERWRITE, 4, ITEM));
-	ASSERT_EQ(0, participant(&h, r.fd));
-	ASSERT_EQ(0, lfq_ring_attach(&p, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&p, r.m.fd));
 	ASSERT_EQ(0, push_rec(p, 1, 0, ITEM));
 	ASSERT_EQ(0, lfq_mpsc_peek(h, &held));
 	for (seq = 1; seq < 4; seq++)
@@ -1788,7 +1706,7 @@ TEST(overwrite_never_frees_a_record_the_consumer_holds)
 	EXPECT_EQ(1, r.hdr->dropped);
 	EXPECT_EQ(0, r.hdr->overwritten);
 	alarm(30);
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 1, 0, 20, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 20, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, wait_u64_ge(&r.hdr->dropped, 4, WAIT_MS));
 	EXPECT_EQ(0, r.hdr->tail);
@@ -1868,8 +1786,8 @@ TEST(block_sleepers_are_woken_across_the_boundary)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_BLOCK, 4, ITEM));
-	ASSERT_EQ(0, participant(&h, r.fd));
-	ASSERT_EQ(0, participant(&p, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
+	ASSERT_EQ(0, participant(&p, r.m.fd));
 	alarm(40);
 
 	/* a user producer on a full ring, a kernel consumer */
@@ -1879,7 +1797,7 @@ TEST(block_sleepers_are_woken_across_the_boundary)
 	EXPECT_EQ(0, r.hdr->dropped);		/* BLOCK refusals are not drops */
 	ASSERT_EQ(0, blocked_start(&b, p, true, 4));
 	EXPECT_EQ(1, r.hdr->not_full.waiters);
-	job = job_run(r.fd, LFQ_TEST_CONSUME, 1, 1, 5, 1);
+	job = job_run(r.m.fd, LFQ_TEST_CONSUME, 1, 1, 5, 1);
 	ASSERT_LE(0, job);
 	pthread_join(b.th, NULL);
 	EXPECT_EQ(0, b.ret);
@@ -1892,7 +1810,7 @@ TEST(block_sleepers_are_woken_across_the_boundary)
 	seq = r.hdr->not_empty.futex;
 	ASSERT_EQ(0, blocked_start(&b, h, false, 0));
 	EXPECT_EQ(1, r.hdr->not_empty.waiters);
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 1, 0, 1, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 1, 1);
 	ASSERT_LE(0, job);
 	pthread_join(b.th, NULL);
 	EXPECT_EQ(ITEM, b.ret);
@@ -1903,7 +1821,7 @@ TEST(block_sleepers_are_woken_across_the_boundary)
 	EXPECT_EQ(0, r.hdr->not_empty.waiters);
 
 	/* a kernel producer on a full ring, a user release */
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 1, 0, 6, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 6, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, wait_u32_nonzero(&r.hdr->not_full.waiters, WAIT_MS));
 	EXPECT_EQ(r.hdr->tail + 4, r.hdr->head);
@@ -1919,7 +1837,7 @@ TEST(block_sleepers_are_woken_across_the_boundary)
 	EXPECT_EQ(0, res.error);
 	EXPECT_EQ(6, res.moved);
 	EXPECT_EQ(0, r.hdr->dropped);
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	lfq_ring_destroy(p);
 	lfq_ring_destroy(h);
 	raw_close(&r);
@@ -1942,7 +1860,7 @@ static pid_t victim_start(struct raw *r, int rep, unsigned int len)
 		struct lfq_ring *me;
 
 		alarm(50);
-		if (participant(&me, r->fd) ||
+		if (participant(&me, r->m.fd) ||
 		    lfq_mpsc_try_reserve(me, len, &res))
 			_exit(1);
 		lfq_test_item_make(half, len, 63, 0);
@@ -2007,7 +1925,7 @@ FIXTURE_TEARDOWN(kill_reserved)
 {
 	if (self->h)
 		lfq_ring_destroy(self->h);
-	if (self->r.region)
+	if (self->r.m.region)
 		raw_close(&self->r);
 }
 
@@ -2026,7 +1944,7 @@ TEST_F(kill_reserved, consumers_pass_over_the_dead_record)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(r, LFQ_MPSC_DISCARD, cap, len));
-	ASSERT_EQ(0, participant(&self->h, r->fd));
+	ASSERT_EQ(0, participant(&self->h, r->m.fd));
 	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
 	alarm(25);
 	for (i = 0; i < variant->pre; i++) {
@@ -2066,7 +1984,7 @@ TEST_F(kill_reserved, consumers_pass_over_the_dead_record)
 		ASSERT_EQ(0, lfq_mpsc_release(self->h, &res[1]));
 		EXPECT_EQ(-EAGAIN, lfq_mpsc_peek_burst(self->h, res, 4));
 		kill9(_metadata, pid);
-		ASSERT_EQ(0, wait_u64(&r->desc->skipped, 1, REPAIR_MS));
+		ASSERT_EQ(0, wait_u64(&r->m.desc->skipped, 1, REPAIR_MS));
 		/* published without payload, as the uapi says */
 		EXPECT_EQ(v.pos + 1, raw_rec(r, v.pos)->seq);
 		EXPECT_EQ(0, raw_rec(r, v.pos)->len);
@@ -2077,7 +1995,7 @@ TEST_F(kill_reserved, consumers_pass_over_the_dead_record)
 		ASSERT_EQ(0, lfq_mpsc_release(self->h, &res[1]));
 		break;
 	case K_KERNEL:
-		job = job_run(r->fd, LFQ_TEST_CONSUME, 1, 1, 4, 1);
+		job = job_run(r->m.fd, LFQ_TEST_CONSUME, 1, 1, 4, 1);
 		ASSERT_LE(0, job);
 		ASSERT_EQ(0, wait_u64(&r->hdr->tail, v.pos, WAIT_MS));
 		ASSERT_EQ(0, wait_u32_nonzero(&r->hdr->not_empty.waiters, WAIT_MS));
@@ -2092,8 +2010,8 @@ TEST_F(kill_reserved, consumers_pass_over_the_dead_record)
 	EXPECT_EQ(ld64(&r->hdr->head), ld64(&r->hdr->tail));
 	for (pos = v.pos; pos < v.pos + v.slots; pos++)
 		EXPECT_EQ(pos + cap, raw_rec(r, pos)->seq);
-	EXPECT_EQ(0, wait_record_free(r->fd, k, REPAIR_MS));
-	EXPECT_REPAIRS(r->desc, 1, 0, 0, 0);
+	EXPECT_EQ(0, wait_record_free(r->m.fd, k, REPAIR_MS));
+	EXPECT_REPAIRS(r->m.desc, 1, 0, 0, 0);
 	close(rep[0]);
 	close(rep[1]);
 }
@@ -2115,7 +2033,7 @@ static void *killer_fn(void *arg)
 {
 	struct killer *k = arg;
 
-	k->full_behind = !wait_u64(&k->r->hdr->head, k->pos + k->r->info.capacity,
+	k->full_behind = !wait_u64(&k->r->hdr->head, k->pos + k->r->m.info.capacity,
 				   WAIT_MS) &&
 			 !wait_u32_nonzero(&k->r->hdr->not_full.waiters, WAIT_MS) &&
 			 ld64(&k->r->hdr->tail) == k->pos;
@@ -2146,7 +2064,7 @@ TEST_F_TIMEOUT(slow, kill9_producer_in_a_stream_of_kernel_producers, 90)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_BLOCK, 16, ITEM));
-	ASSERT_EQ(0, participant(&h, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
 	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
 	alarm(80);
 	k.pid = victim_start(&r, rep[1], ITEM);
@@ -2154,7 +2072,7 @@ TEST_F_TIMEOUT(slow, kill9_producer_in_a_stream_of_kernel_producers, 90)
 	ASSERT_EQ(0, read_within(rep[0], &v, sizeof(v), WAIT_MS));
 	k.r = &r;
 	k.pos = v.pos;
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 2, 0, items, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 2, 0, items, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, pthread_create(&k.th, NULL, killer_fn, &k));
 	ASSERT_EQ(0, drain_init(&d, h, job, 4, 2, items, ITEM));
@@ -2216,7 +2134,7 @@ FIXTURE_TEARDOWN(kill_consumer)
 {
 	if (self->h)
 		lfq_ring_destroy(self->h);
-	if (self->r.region)
+	if (self->r.m.region)
 		raw_close(&self->r);
 }
 
@@ -2232,7 +2150,7 @@ TEST_F(kill_consumer, its_records_are_freed_and_the_next_consumer_goes_on)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(r, LFQ_MPSC_DISCARD, 8, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&self->h, r->fd));	/* the producer */
+	ASSERT_EQ(0, lfq_ring_attach(&self->h, r->m.fd));	/* the producer */
 	for (seq = 0; seq < 6; seq++)
 		ASSERT_EQ(0, push_rec(self->h, 0, seq, ITEM));
 	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
@@ -2244,7 +2162,7 @@ TEST_F(kill_consumer, its_records_are_freed_and_the_next_consumer_goes_on)
 		struct lfq_ring *me;
 
 		alarm(20);
-		if (participant(&me, r->fd) ||
+		if (participant(&me, r->m.fd) ||
 		    lfq_mpsc_peek_burst(me, res, variant->take) != (int)variant->take ||
 		    (variant->release_first && lfq_mpsc_release(me, &res[0])) ||
 		    write(rep[1], "t", 1) != 1)
@@ -2264,13 +2182,13 @@ TEST_F(kill_consumer, its_records_are_freed_and_the_next_consumer_goes_on)
 	for (pos = first; pos < first + held; pos++)
 		EXPECT_EQ(LFQ_MPSC_TAKEN | k, raw_rec(r, pos)->seq);
 	kill9(_metadata, pid);
-	ASSERT_EQ(0, wait_u64(&r->desc->dropped, held, REPAIR_MS));
-	EXPECT_EQ(0, wait_record_free(r->fd, k, REPAIR_MS));
+	ASSERT_EQ(0, wait_u64(&r->m.desc->dropped, held, REPAIR_MS));
+	EXPECT_EQ(0, wait_record_free(r->m.fd, k, REPAIR_MS));
 	EXPECT_EQ(0, r->hdr->taker);
 	EXPECT_EQ(first + held, r->hdr->tail);
 	for (pos = first; pos < first + held; pos++)
 		EXPECT_EQ(pos + 8, raw_rec(r, pos)->seq);
-	ASSERT_EQ(0, participant(&c, r->fd));
+	ASSERT_EQ(0, participant(&c, r->m.fd));
 	for (seq = first + held; seq < 6; seq++)
 		EXPECT_TRUE(pop_is(c, 0, seq, ITEM));
 	EXPECT_EQ(-EAGAIN, lfq_mpsc_try_pop(c, buf, sizeof(buf)));
@@ -2280,7 +2198,7 @@ TEST_F(kill_consumer, its_records_are_freed_and_the_next_consumer_goes_on)
 	for (seq = 6; seq < 14; seq++)
 		EXPECT_TRUE(pop_is(c, 0, seq, ITEM));
 	alarm(0);
-	EXPECT_REPAIRS(r->desc, 0, held, 0, 0);
+	EXPECT_REPAIRS(r->m.desc, 0, held, 0, 0);
 	lfq_ring_destroy(c);
 	close(rep[0]);
 	close(rep[1]);
@@ -2306,7 +2224,7 @@ TEST(kill9_consumer_inside_its_release)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_DISCARD, 8, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	for (seq = 0; seq < 5; seq++)
 		ASSERT_EQ(0, push_rec(h, 0, seq, ITEM));
 	alarm(25);
@@ -2317,7 +2235,7 @@ TEST(kill9_consumer_inside_its_release)
 		struct lfq_ring *me;
 
 		alarm(20);
-		if (participant(&me, r.fd) || lfq_mpsc_peek_burst(me, res, 3) != 3 ||
+		if (participant(&me, r.m.fd) || lfq_mpsc_peek_burst(me, res, 3) != 3 ||
 		    ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 			_exit(1);
 		raise(SIGSTOP);
@@ -2344,17 +2262,17 @@ TEST(kill9_consumer_inside_its_release)
 	       (unsigned long long)r.hdr->tail);
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, wait_record_free(r.fd, k, REPAIR_MS));
+	EXPECT_EQ(0, wait_record_free(r.m.fd, k, REPAIR_MS));
 	TH_LOG("repaired: tail %llu, lock %#llx; desc dropped %llu, errors %llu",
 	       (unsigned long long)r.hdr->tail, (unsigned long long)r.hdr->taker,
-	       (unsigned long long)r.desc->dropped,
-	       (unsigned long long)r.desc->errors);
+	       (unsigned long long)r.m.desc->dropped,
+	       (unsigned long long)r.m.desc->errors);
 	EXPECT_EQ(0, r.hdr->taker);
 	EXPECT_EQ(3, r.hdr->tail);
 	for (seq = 0; seq < 3; seq++)
 		EXPECT_EQ(seq + 8, raw_rec(&r, seq)->seq);
-	EXPECT_EQ(0, r.desc->errors);
-	EXPECT_EQ(0, r.desc->skipped + r.desc->unresolved);
+	EXPECT_EQ(0, r.m.desc->errors);
+	EXPECT_EQ(0, r.m.desc->skipped + r.m.desc->unresolved);
 	EXPECT_TRUE(pop_is(h, 0, 3, ITEM));
 	EXPECT_TRUE(pop_is(h, 0, 4, ITEM));
 	alarm(0);
@@ -2385,7 +2303,7 @@ TEST(kill9_unjoined_consumer_keeps_the_taker_lock)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_OVERWRITE, 8, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	for (seq = 0; seq < 3; seq++)
 		ASSERT_EQ(0, push_rec(h, 0, seq, ITEM));
 	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
@@ -2396,7 +2314,7 @@ TEST(kill9_unjoined_consumer_keeps_the_taker_lock)
 		struct lfq_ring *me;
 
 		alarm(20);
-		if (lfq_ring_attach(&me, r.fd) || lfq_mpsc_peek(me, &res) ||
+		if (lfq_ring_attach(&me, r.m.fd) || lfq_mpsc_peek(me, &res) ||
 		    write(rep[1], "t", 1) != 1)
 			_exit(1);
 		for (;;)
@@ -2406,7 +2324,7 @@ TEST(kill9_unjoined_consumer_keeps_the_taker_lock)
 	EXPECT_EQ(LFQ_MPSC_TAKEN | LFQ_MPSC_NOBODY, r.hdr->taker);
 	kill9(_metadata, pid);
 
-	j = job_params(r.fd, LFQ_TEST_CONSUME, 1, 1, 3, 1);
+	j = job_params(r.m.fd, LFQ_TEST_CONSUME, 1, 1, 3, 1);
 	run_job(_metadata, &j, "kernel consumer", &jr);
 	EXPECT_EQ(-ETIMEDOUT, jr.error);
 	EXPECT_EQ(0, jr.moved);
@@ -2421,7 +2339,7 @@ TEST(kill9_unjoined_consumer_keeps_the_taker_lock)
 	EXPECT_EQ(0, r.hdr->tail);
 	EXPECT_EQ(LFQ_MPSC_TAKEN | LFQ_MPSC_NOBODY, r.hdr->taker);
 	alarm(0);
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	lfq_ring_destroy(h);
 	close(rep[0]);
 	close(rep[1]);
@@ -2451,7 +2369,7 @@ TEST(kill9_consumer_asleep_in_pop_holds_nothing)
 		struct lfq_ring *me;
 
 		alarm(20);
-		if (participant(&me, r.fd) || write(rep[1], "j", 1) != 1)
+		if (participant(&me, r.m.fd) || write(rep[1], "j", 1) != 1)
 			_exit(1);
 		lfq_mpsc_pop(me, buf, sizeof(buf), -1);
 		_exit(2);
@@ -2462,11 +2380,11 @@ TEST(kill9_consumer_asleep_in_pop_holds_nothing)
 	EXPECT_EQ(-ETIMEDOUT, wait_claim_state(&r, LFQ_CLAIM_POP, 0));
 	kill9(_metadata, pid);
 	EXPECT_EQ(0, r.hdr->not_empty.waiters);
-	ASSERT_EQ(0, participant(&h, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
 	ASSERT_EQ(0, push_rec(h, 0, 0, ITEM));
 	EXPECT_TRUE(pop_is(h, 0, 0, ITEM));
 	alarm(0);
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	lfq_ring_destroy(h);
 	close(rep[0]);
 	close(rep[1]);
@@ -2497,7 +2415,7 @@ TEST(kill9_unjoined_producer_stalls_the_ring_at_its_reservation)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_DISCARD, 8, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	ASSERT_EQ(0, push_rec(h, 0, 0, ITEM));
 	ASSERT_EQ(0, push_rec(h, 0, 1, ITEM));
 	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
@@ -2508,7 +2426,7 @@ TEST(kill9_unjoined_producer_stalls_the_ring_at_its_reservation)
 		struct lfq_ring *me;
 
 		alarm(20);
-		if (lfq_ring_attach(&me, r.fd) ||
+		if (lfq_ring_attach(&me, r.m.fd) ||
 		    lfq_mpsc_try_reserve(me, ITEM, &v) ||
 		    write(rep[1], &v, sizeof(v)) != sizeof(v))
 			_exit(1);
@@ -2521,14 +2439,14 @@ TEST(kill9_unjoined_producer_stalls_the_ring_at_its_reservation)
 	ASSERT_EQ(0, push_rec(h, 0, 3, ITEM));
 	kill9(_metadata, pid);
 
-	j = job_params(r.fd, LFQ_TEST_CONSUME, 1, 1, 4, 1);
+	j = job_params(r.m.fd, LFQ_TEST_CONSUME, 1, 1, 4, 1);
 	run_job(_metadata, &j, "kernel consumer", &jr);
 	EXPECT_EQ(-ETIMEDOUT, jr.error);
 	EXPECT_EQ(2, jr.moved);
 	EXPECT_EQ(0, jr.ring_errors);
 	for (end = now_ms() + 500; now_ms() < end; usleep(10000)) {
 		EXPECT_EQ(-EAGAIN, lfq_mpsc_try_pop(h, buf, sizeof(buf)));
-		EXPECT_EQ(POLLOUT, poll_now(r.fd));
+		EXPECT_EQ(POLLOUT, poll_now(r.m.fd));
 	}
 	EXPECT_EQ(2, r.hdr->tail);
 	EXPECT_EQ(v.pos, raw_rec(&r, v.pos)->seq);	/* reserved, forever */
@@ -2537,7 +2455,7 @@ TEST(kill9_unjoined_producer_stalls_the_ring_at_its_reservation)
 	EXPECT_EQ(-ENOSPC, push_rec(h, 0, 9, ITEM));
 	EXPECT_EQ(2, r.hdr->tail);
 	alarm(0);
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	lfq_ring_destroy(h);
 	close(rep[0]);
 	close(rep[1]);
@@ -2584,18 +2502,18 @@ FIXTURE_TEARDOWN(corrupt)
 {
 	if (self->h)
 		lfq_ring_destroy(self->h);
-	if (self->r.region)
+	if (self->r.m.region)
 		raw_close(&self->r);
 }
 
 static void corrupt_ring(struct raw *r, enum corruption what)
 {
 	struct lfq_mpsc_rec *rec = raw_rec(r, 0);
-	__u64 cap = r->info.capacity;
+	__u64 cap = r->m.info.capacity;
 
 	switch (what) {
 	case C_LEN:
-		rec->len = 2 * r->info.slot_stride;
+		rec->len = 2 * r->m.info.slot_stride;
 		break;
 	case C_SLOTS_ZERO:
 		rec->slots = 0;
@@ -2625,7 +2543,7 @@ static void corrupt_ring(struct raw *r, enum corruption what)
 static void consume3(struct __test_metadata *_metadata, struct raw *r,
 		     unsigned int flags, struct lfq_test_result *res)
 {
-	struct lfq_test_job j = job_params(r->fd, LFQ_TEST_CONSUME, 1, 1, 3,
+	struct lfq_test_job j = job_params(r->m.fd, LFQ_TEST_CONSUME, 1, 1, 3,
 					   flags & LFQ_TEST_F_SURVIVE_EIO ? 4 : 1);
 
 	j.flags = flags;
@@ -2652,22 +2570,22 @@ TEST_F(corrupt, consumers_refuse_it_and_change_nothing)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&self->r, LFQ_MPSC_DISCARD, 8, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&self->h, self->r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&self->h, self->r.m.fd));
 	for (seq = 0; seq < 3; seq++)
 		ASSERT_EQ(0, push_rec(self->h, 0, seq, ITEM));
-	size = self->r.info.claims_off;
+	size = self->r.m.info.claims_off;
 	good = malloc(size);
 	bad = malloc(size);
 	ASSERT_NE(NULL, good);
 	ASSERT_NE(NULL, bad);
-	memcpy(good, self->r.region, size);
+	memcpy(good, self->r.m.region, size);
 	corrupt_ring(&self->r, variant->what);
-	memcpy(bad, self->r.region, size);
+	memcpy(bad, self->r.m.region, size);
 
 	EXPECT_EQ(variant->take, lfq_mpsc_try_pop(self->h, buf, sizeof(buf)));
 	EXPECT_EQ(variant->take, lfq_mpsc_peek(self->h, &pk));
 	EXPECT_EQ(counted ? 2 : 0, lfq_ring_errors(self->h));
-	EXPECT_EQ(0, self->r.desc->errors);	/* liblfq counts its own */
+	EXPECT_EQ(0, self->r.m.desc->errors);	/* liblfq counts its own */
 	alarm(25);
 	consume3(_metadata, &self->r, 0, &res);
 	EXPECT_EQ(0, res.moved);
@@ -2677,11 +2595,11 @@ TEST_F(corrupt, consumers_refuse_it_and_change_nothing)
 	EXPECT_EQ(0, res.moved);
 	EXPECT_EQ(-ETIMEDOUT, res.error);
 	EXPECT_EQ(counted, res.io_errors > 0);
-	EXPECT_EQ(counted, self->r.desc->errors > 0);
+	EXPECT_EQ(counted, self->r.m.desc->errors > 0);
 	/* nobody wrote a word of it */
-	EXPECT_EQ(0, memcmp(bad, self->r.region, size));
+	EXPECT_EQ(0, memcmp(bad, self->r.m.region, size));
 
-	memcpy(self->r.region, good, size);
+	memcpy(self->r.m.region, good, size);
 	consume3(_metadata, &self->r, 0, &res);
 	alarm(0);
 	EXPECT_EQ(0, res.error);
@@ -2706,13 +2624,13 @@ TEST(corrupt_head_fails_producers_and_changes_nothing)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_DISCARD, 8, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	ASSERT_EQ(0, push_rec(h, 0, 0, ITEM));
 	st64(&r.hdr->head, 1000 * 8);
 	EXPECT_EQ(-EIO, push_rec(h, 0, 1, ITEM));
 	EXPECT_EQ(1, lfq_ring_errors(h));
 	alarm(25);
-	j = job_params(r.fd, LFQ_TEST_PRODUCE, 1, 0, 1, 1);
+	j = job_params(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 1, 1);
 	run_job(_metadata, &j, "kernel producer", &res);
 	EXPECT_EQ(-EIO, res.error);
 	EXPECT_EQ(0, res.moved);
@@ -2757,12 +2675,12 @@ static void forge_take(struct __test_metadata *_metadata, struct raw *r,
 	__u32 rec;
 	int j;
 
-	j = raw_join(r->fd, &rec);
+	j = raw_join(r->m.fd, &rec);
 	ASSERT_LE(0, j);
 	st64(&r->hdr->taker, LFQ_MPSC_TAKEN | rec);
 	raw_claim(r, rec, LFQ_CLAIM_POP, pos, slots);
 	close(j);
-	ASSERT_EQ(0, wait_record_free(r->fd, rec, REPAIR_MS));
+	ASSERT_EQ(0, wait_record_free(r->m.fd, rec, REPAIR_MS));
 	EXPECT_EQ(0, r->hdr->taker);
 }
 
@@ -2815,31 +2733,31 @@ TEST(forged_claim_records_change_nothing_but_counters)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, LFQ_MPSC_DISCARD, 8, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	for (seq = 0; seq < 4; seq++)
 		ASSERT_EQ(0, push_rec(h, 0, seq, ITEM));
 	ASSERT_EQ(0, lfq_mpsc_peek(h, &held));	/* position 0, nobody's tag */
-	size = r.info.claims_off;
+	size = r.m.info.claims_off;
 	snap = malloc(size);
 	ASSERT_NE(NULL, snap);
-	memcpy(snap, r.region, size);
+	memcpy(snap, r.m.region, size);
 	for (i = 0; i < ARRAY_SIZE(forged); i++) {
-		j = raw_join(r.fd, &rec);
+		j = raw_join(r.m.fd, &rec);
 		ASSERT_LE(0, j);
 		raw_claim(&r, rec, forged[i].state, forged[i].pos, forged[i].slots);
 		close(j);
-		EXPECT_EQ(0, wait_record_free(r.fd, rec, REPAIR_MS))
+		EXPECT_EQ(0, wait_record_free(r.m.fd, rec, REPAIR_MS))
 			TH_LOG("%s: the record stays taken", forged[i].what);
 		errors += forged[i].errors;
 		unresolved += forged[i].unresolved;
-		EXPECT_REPAIRS(r.desc, 0, 0, unresolved, errors);
-		EXPECT_EQ(0, memcmp(snap, r.region, size))
+		EXPECT_REPAIRS(r.m.desc, 0, 0, unresolved, errors);
+		EXPECT_EQ(0, memcmp(snap, r.m.region, size))
 			TH_LOG("%s: the ring changed", forged[i].what);
 	}
 
 	ASSERT_EQ(0, lfq_mpsc_release(h, &held));
 	EXPECT_EQ(1, r.hdr->tail);
-	memcpy(snap, r.region, size);
+	memcpy(snap, r.m.region, size);
 
 	/*
 	 * With the taker lock forged too, a claim of takes is one the module
@@ -2847,12 +2765,12 @@ TEST(forged_claim_records_change_nothing_but_counters)
 	 * what of the claim is committed from tail on, and the lock.
 	 */
 	forge_take(_metadata, &r, 3, 1);		/* past tail */
-	EXPECT_REPAIRS(r.desc, 0, 0, unresolved, errors);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, unresolved, errors);
 	forge_take(_metadata, &r, 1, 1U << 31);		/* more than the ring */
-	EXPECT_REPAIRS(r.desc, 0, 0, unresolved, ++errors);
-	EXPECT_EQ(0, memcmp(snap, r.region, size));
+	EXPECT_REPAIRS(r.m.desc, 0, 0, unresolved, ++errors);
+	EXPECT_EQ(0, memcmp(snap, r.m.region, size));
 	forge_take(_metadata, &r, 1, 1);		/* the record at tail */
-	EXPECT_REPAIRS(r.desc, 0, 1, unresolved, errors);
+	EXPECT_REPAIRS(r.m.desc, 0, 1, unresolved, errors);
 	EXPECT_EQ(2, r.hdr->tail);
 	EXPECT_EQ(1 + 8, raw_rec(&r, 1)->seq);
 	for (seq = 2; seq < 4; seq++)
@@ -2863,14 +2781,14 @@ TEST(forged_claim_records_change_nothing_but_counters)
 	/* a claim that runs past head: nothing is freed beyond it */
 	EXPECT_EQ(0, push_rec(h, 0, 5, ITEM));
 	EXPECT_EQ(0, push_rec(h, 0, 6, ITEM));
-	memcpy(snap, r.region, size);
+	memcpy(snap, r.m.region, size);
 	forge_take(_metadata, &r, 5, 8);
 	TH_LOG("a claim of positions 5..12 with head at 7: tail %llu, dropped %llu, errors %llu",
 	       (unsigned long long)r.hdr->tail,
-	       (unsigned long long)r.desc->dropped,
-	       (unsigned long long)r.desc->errors);
-	EXPECT_REPAIRS(r.desc, 0, 1, unresolved, ++errors);
-	EXPECT_EQ(0, memcmp(snap, r.region, size));
+	       (unsigned long long)r.m.desc->dropped,
+	       (unsigned long long)r.m.desc->errors);
+	EXPECT_REPAIRS(r.m.desc, 0, 1, unresolved, ++errors);
+	EXPECT_EQ(0, memcmp(snap, r.m.region, size));
 	EXPECT_EQ(5, r.hdr->tail);
 	EXPECT_EQ(7, r.hdr->head);
 	EXPECT_TRUE(pop_is(h, 0, 5, ITEM));
@@ -2887,7 +2805,7 @@ static __s64 take_head(struct raw *r)
 {
 	__u64 tail = ld64(&r->hdr->tail), head = ld64(&r->hdr->head);
 
-	if (head - tail >= r->info.capacity ||
+	if (head - tail >= r->m.info.capacity ||
 	    !__atomic_compare_exchange_n(&r->hdr->head, &head, head + 1, false,
 					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return -1;
@@ -2896,110 +2814,82 @@ static __s64 take_head(struct raw *r)
 }
 
 /*
- * Participants that join, write a record (plausible or garbage, sometimes
- * over a reservation really taken by hand) and die, for ms.
+ * A participant of churn_for() on the ring r: it writes a record
+ * (plausible or garbage, sometimes over a reservation really taken by
+ * hand) and dies.
  */
-static void claim_churn(struct raw *r, int ms)
+static void claim_churn(void *r_, __u32 rec, int j, unsigned long long rnd,
+			unsigned long long *x)
 {
-	unsigned long long x = 0x2545f4914f6cdd1dULL ^ getpid(), rnd;
-	long long end = now_ms() + ms;
-	__u64 cap = r->info.capacity;
+	struct raw *r = r_;
+	__u64 cap = r->m.info.capacity;
 	__s64 pos;
-	__u32 rec;
-	int j;
 
-	while (now_ms() < end) {
-		j = raw_join(r->fd, &rec);
-		if (j < 0) {
-			usleep(200);
-			continue;
-		}
-		rnd = xorshift(&x);
-		switch (rnd % 8) {
-		case 0:
-			break;
-		case 1:
-			raw_claim(r, rec, LFQ_CLAIM_PUSH_PENDING, 0, 0);
-			break;
-		case 2:		/* a reservation nobody made */
-			raw_claim(r, rec, LFQ_CLAIM_PUSH,
-				  ld64(&r->hdr->head) + (rnd >> 8) % (2 * cap),
-				  (rnd >> 40) % (cap + 1));
-			break;
-		case 3:		/* takes nobody made */
-			raw_claim(r, rec, LFQ_CLAIM_POP,
-				  ld64(&r->hdr->tail) + (rnd >> 8) % (2 * cap), 0);
-			break;
-		case 4:		/* a real dead producer */
-			pos = take_head(r);
-			if (pos >= 0)
-				raw_claim(r, rec, LFQ_CLAIM_PUSH, pos, 1);
-			break;
-		case 5:
-			raw_claim(r, rec, (__u32)(rnd >> 8) % 16, xorshift(&x),
-				  (__u32)(rnd >> 32));
-			break;
-		default:
-			raw_claim(r, rec, (__u32)(rnd >> 32), rnd, (__u32)rnd);
-			break;
-		}
-		close(j);
+	(void)j;
+	switch (rnd % 8) {
+	case 0:
+		break;
+	case 1:
+		raw_claim(r, rec, LFQ_CLAIM_PUSH_PENDING, 0, 0);
+		break;
+	case 2:		/* a reservation nobody made */
+		raw_claim(r, rec, LFQ_CLAIM_PUSH,
+			  ld64(&r->hdr->head) + (rnd >> 8) % (2 * cap),
+			  (rnd >> 40) % (cap + 1));
+		break;
+	case 3:		/* takes nobody made */
+		raw_claim(r, rec, LFQ_CLAIM_POP,
+			  ld64(&r->hdr->tail) + (rnd >> 8) % (2 * cap), 0);
+		break;
+	case 4:		/* a real dead producer */
+		pos = take_head(r);
+		if (pos >= 0)
+			raw_claim(r, rec, LFQ_CLAIM_PUSH, pos, 1);
+		break;
+	case 5:
+		raw_claim(r, rec, (__u32)(rnd >> 8) % 16, xorshift(x),
+			  (__u32)(rnd >> 32));
+		break;
+	default:
+		raw_claim(r, rec, (__u32)(rnd >> 32), rnd, (__u32)rnd);
+		break;
 	}
 }
 
 /*
- * Garbage over an MPSC ring's header words, record headers (seq, len and
- * slots) and claim records, for ms.
+ * A piece of garbage over an MPSC ring (scribble_for()): a header word, a
+ * record header (seq, len and slots) or a claim record.
  */
-static void mpsc_scribble(unsigned char *region, const struct lfq_info *info,
-			  int ms)
+static void mpsc_garble(unsigned char *region, const struct lfq_info *info,
+			unsigned long long rnd, unsigned long long *x)
 {
-	unsigned long long x = 0x9e3779b97f4a7c15ULL ^ getpid(), rnd;
 	size_t claim_words = info->nr_claims * sizeof(struct lfq_claim) / 8;
-	long long end = now_ms() + ms;
 	volatile __u64 *w;
-	unsigned int n;
 
-	for (n = 0;; n++) {
-		if (!(n & 1023) && now_ms() >= end)
-			break;
-		rnd = xorshift(&x);
-		switch (rnd & 3) {
-		case 0:		/* head, tail, wait words, counters */
-			w = (void *)(region + (rnd >> 8) % (LFQ_MPSC_SLOTS_OFF / 8) * 8);
-			break;
-		case 3:		/* claim records */
-			w = (void *)(region + info->claims_off +
-				     (rnd >> 8) % claim_words * 8);
-			break;
-		default:	/* a record's seq, or its len and slots */
-			w = (void *)(region + info->slots_off +
-				     (rnd >> 8) % info->capacity * info->slot_stride +
-				     (rnd >> 7 & 1) * 8);
-			break;
-		}
-		switch ((rnd >> 2) & 7) {
-		case 0:		/* anything */
-			*w = xorshift(&x);
-			break;
-		case 1:		/* a lap away */
-			*w += info->capacity;
-			break;
-		case 2:
-			*w -= info->capacity;
-			break;
-		case 3:		/* taken, or not */
-			*w ^= LFQ_MPSC_TAKEN;
-			break;
-		case 4:		/* a length or a slot count gone wrong */
-			*w ^= (__u64)1 << ((rnd >> 16) % 64);
-			break;
-		default:	/* close to right */
-			*w += (long long)(rnd >> 5 & 7) - 3;
-			break;
-		}
-		if (!(n & 4095))
-			sched_yield();
+	switch (rnd & 3) {
+	case 0:		/* head, tail, wait words, counters */
+		w = (void *)(region + (rnd >> 8) % (LFQ_MPSC_SLOTS_OFF / 8) * 8);
+		break;
+	case 3:		/* claim records */
+		w = (void *)(region + info->claims_off +
+			     (rnd >> 8) % claim_words * 8);
+		break;
+	default:	/* a record's seq, or its len and slots */
+		w = (void *)(region + info->slots_off +
+			     (rnd >> 8) % info->capacity * info->slot_stride +
+			     (rnd >> 7 & 1) * 8);
+		break;
+	}
+	switch ((rnd >> 2) & 7) {
+	case 3:		/* taken, or not */
+		*w ^= LFQ_MPSC_TAKEN;
+		break;
+	case 4:		/* a length or a slot count gone wrong */
+		*w ^= (__u64)1 << ((rnd >> 16) % 64);
+		break;
+	default:
+		garble_word(w, (rnd >> 2) & 7, rnd >> 5, x, info->capacity);
+		break;
 	}
 }
 
@@ -3015,19 +2905,23 @@ TEST_F_TIMEOUT(slow, scribbled_mpsc_ring_cannot_hurt_the_kernel_or_other_rings, 
 {
 	const int scribble_ms = 1500, deadline_ms = scribble_ms + 1500;
 	const unsigned long long items = 10000;
+	static const char *const what[] = {
+		"garbled ring, consumer", "garbled ring, producers in place",
+		"garbled ring, producers", "other ring, consumer",
+		"other ring, producers", NULL,
+	};
 	struct lfq_test_result res[5];
 	struct lfq_test_job j;
-	int job[5], status, i;
-	long long start, took;
+	int job[5], i;
 	struct raw r[2];
-	pid_t pid[2];
+	long long start;
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r[0], LFQ_MPSC_DISCARD, 8, 64));
 	ASSERT_EQ(0, raw_open(&r[1], LFQ_MPSC_BLOCK, 8, 64));
 
 	/* ring 0: garbled; its threads carry on through -EIO to the deadline */
-	j = job_params(r[0].fd, LFQ_TEST_CONSUME, 1, 4, 1 << 20, 4);
+	j = job_params(r[0].m.fd, LFQ_TEST_CONSUME, 1, 4, 1 << 20, 4);
 	j.flags = LFQ_TEST_F_SURVIVE_EIO;
 	j.timeout_ms = j.deadline_ms = deadline_ms;
 	start = now_ms();
@@ -3041,7 +2935,7 @@ TEST_F_TIMEOUT(slow, scribbled_mpsc_ring_cannot_hurt_the_kernel_or_other_rings, 
 	j.producers = 2;
 	job[2] = job_start(&j);
 	/* ring 1: exact, paced to last about as long as the scribbling */
-	j = job_params(r[1].fd, LFQ_TEST_CONSUME, 1, 2, items, 4);
+	j = job_params(r[1].m.fd, LFQ_TEST_CONSUME, 1, 2, items, 4);
 	job[3] = job_start(&j);
 	j.role = LFQ_TEST_PRODUCE;
 	j.threads = 2;
@@ -3053,51 +2947,22 @@ TEST_F_TIMEOUT(slow, scribbled_mpsc_ring_cannot_hurt_the_kernel_or_other_rings, 
 	for (i = 0; i < 5; i++)
 		ASSERT_LE(0, job[i]);
 
-	for (i = 0; i < 2; i++) {
-		pid[i] = fork();
-		ASSERT_LE(0, pid[i]);
-		if (pid[i] == 0) {
-			if (i == 0)
-				mpsc_scribble(r[0].region, &r[0].info, scribble_ms);
-			else
-				claim_churn(&r[0], scribble_ms);
-			_exit(0);
-		}
-	}
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
-		EXPECT_EQ(0, status);
-	}
-	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, job_wait(job[i], &res[i]));
-	took = now_ms() - start;
-	for (i = 3; i < 5; i++)
-		ASSERT_EQ(0, job_wait(job[i], &res[i]));
-
-	LOG_RESULT("garbled ring, consumer", res[0]);
-	LOG_RESULT("garbled ring, producers in place", res[1]);
-	LOG_RESULT("garbled ring, producers", res[2]);
-	LOG_RESULT("other ring, consumer", res[3]);
-	LOG_RESULT("other ring, producers", res[4]);
-	TH_LOG("the garbled ring's jobs ended after %lld ms (deadline %d ms); its descriptor: %llu errors, %llu skipped, %llu dropped, %llu unresolved",
-	       took, deadline_ms, (unsigned long long)r[0].desc->errors,
-	       (unsigned long long)r[0].desc->skipped,
-	       (unsigned long long)r[0].desc->dropped,
-	       (unsigned long long)r[0].desc->unresolved);
-	/* bounded: the deadline, plus scheduling slack under emulation */
-	EXPECT_GT(deadline_ms + 3000, took);
+	garble_ring(_metadata, &r[0].m, scribble_ms, mpsc_garble, claim_churn,
+		    &r[0]);
+	wait_garbled_jobs(_metadata, job, res, what, 3, r[0].m.desc, start,
+			  deadline_ms);
 	for (i = 0; i < 3; i++) {
 		EXPECT_TRUE(res[i].error == 0 || res[i].error == -ETIMEDOUT)
 			TH_LOG("job %d ended on %d", i, res[i].error);
 	}
 	/* the kernel noticed, counted it, and says so in the descriptor */
-	EXPECT_LT(0, r[0].desc->errors);
+	EXPECT_LT(0, r[0].m.desc->errors);
 	EXPECT_LT(0, res[0].io_errors + res[1].io_errors + res[2].io_errors);
 	/* the other ring saw nothing of it */
 	EXPECT_EXACT(res[3], 2 * items);
 	EXPECT_EQ(0, res[4].error);
 	EXPECT_EQ(2 * items, res[4].moved);
-	EXPECT_REPAIRS(r[1].desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r[1].m.desc, 0, 0, 0, 0);
 	for (i = 0; i < 2; i++)
 		raw_close(&r[i]);
 }
@@ -3137,7 +3002,7 @@ FIXTURE_SETUP(mpsc_target)
 
 FIXTURE_TEARDOWN(mpsc_target)
 {
-	if (self->r.region)
+	if (self->r.m.region)
 		raw_close(&self->r);
 }
 
@@ -3145,7 +3010,7 @@ static void target_once(struct raw *r, enum target what,
 			unsigned long long *x)
 {
 	unsigned long long rnd = xorshift(x);
-	__u64 cap = r->info.capacity;
+	__u64 cap = r->m.info.capacity;
 	struct lfq_mpsc_rec *rec = raw_rec(r, rnd >> 8);
 	__u32 id;
 	int j;
@@ -3186,7 +3051,7 @@ static void target_once(struct raw *r, enum target what,
 		break;
 	case T_CLAIMS_UNTAKEN:
 	case T_CLAIMS_GARBAGE:
-		j = raw_join(r->fd, &id);
+		j = raw_join(r->m.fd, &id);
 		if (j < 0)
 			break;
 		if (what == T_CLAIMS_GARBAGE)
@@ -3215,14 +3080,14 @@ TEST_F_TIMEOUT(mpsc_target, kernel_threads_end_in_time_and_count_it, 30)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&self->r, LFQ_MPSC_DISCARD, 8, ITEM));
-	j = job_params(self->r.fd, LFQ_TEST_PRODUCE, 2, 0, 1 << 20, 1);
+	j = job_params(self->r.m.fd, LFQ_TEST_PRODUCE, 2, 0, 1 << 20, 1);
 	j.flags = LFQ_TEST_F_SURVIVE_EIO | LFQ_TEST_F_RESERVE;
 	j.timeout_ms = 500;
 	j.deadline_ms = deadline_ms;
 	start = now_ms();
 	prod = job_start(&j);
 	ASSERT_LE(0, prod);
-	j = job_params(self->r.fd, LFQ_TEST_CONSUME, 1, 2, 1 << 20, 4);
+	j = job_params(self->r.m.fd, LFQ_TEST_CONSUME, 1, 2, 1 << 20, 4);
 	j.flags = LFQ_TEST_F_SURVIVE_EIO;
 	j.timeout_ms = 500;
 	j.deadline_ms = deadline_ms;
@@ -3237,17 +3102,17 @@ TEST_F_TIMEOUT(mpsc_target, kernel_threads_end_in_time_and_count_it, 30)
 	LOG_RESULT("producers", rp);
 	LOG_RESULT("consumer", rc);
 	TH_LOG("ended after %lld ms (deadline %d ms); descriptor: %llu errors, %llu skipped, %llu dropped, %llu unresolved",
-	       took, deadline_ms, (unsigned long long)self->r.desc->errors,
-	       (unsigned long long)self->r.desc->skipped,
-	       (unsigned long long)self->r.desc->dropped,
-	       (unsigned long long)self->r.desc->unresolved);
+	       took, deadline_ms, (unsigned long long)self->r.m.desc->errors,
+	       (unsigned long long)self->r.m.desc->skipped,
+	       (unsigned long long)self->r.m.desc->dropped,
+	       (unsigned long long)self->r.m.desc->unresolved);
 	EXPECT_GT(deadline_ms + 3000, took);
 	EXPECT_TRUE(rp.error == 0 || rp.error == -ETIMEDOUT)
 		TH_LOG("producers ended on %d", rp.error);
 	EXPECT_TRUE(rc.error == 0 || rc.error == -ETIMEDOUT)
 		TH_LOG("consumer ended on %d", rc.error);
 	if (variant->counted)
-		EXPECT_LT(0, self->r.desc->errors);
+		EXPECT_LT(0, self->r.m.desc->errors);
 }
 
 int main(int argc, char **argv)

@@ -74,72 +74,35 @@
 
 /* ---- the ring through the raw ABI ------------------------------------------ */
 
-static struct lfq_create seqc(unsigned int policy, unsigned int capacity,
-			      unsigned int elem_size)
-{
-	struct lfq_create c = {
-		.type = LFQ_RING_SEQ,
-		.capacity = capacity,
-		.elem_size = elem_size,
-		.policy = policy,
-	};
-
-	return c;
-}
-
 /* A sequencer ring seen through the raw ABI: its fd and both mappings. */
 struct raw {
-	int fd;
-	struct lfq_info info;
-	const struct lfq_desc *desc;
-	unsigned char *region;
+	struct lfq_raw_map m;
 	struct lfq_seq_hdr *hdr;
 	struct lfq_seq_barrier *bar;
 };
 
+/* A new sequencer ring, mapped: 0 or -errno. */
 static int raw_open(struct raw *r, unsigned int policy, unsigned int capacity,
 		    unsigned int elem_size)
 {
-	struct lfq_create c = seqc(policy, capacity, elem_size);
-	void *p;
+	struct lfq_create c = raw_params(LFQ_RING_SEQ, policy, capacity,
+					   elem_size);
+	int ret = lfq_raw_map_fd(&r->m, raw_create(&c));
 
-	memset(r, 0, sizeof(*r));
-	r->fd = raw_create(&c);
-	if (r->fd < 0)
-		return r->fd;
-	if (ioctl(r->fd, LFQ_IOC_INFO, &r->info))
-		return -errno;
-	p = mmap(NULL, r->info.desc_size, PROT_READ, MAP_SHARED, r->fd,
-		 (off_t)r->info.desc_off);
-	if (p == MAP_FAILED)
-		return -errno;
-	r->desc = p;
-	p = mmap(NULL, r->info.ring_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 r->fd, (off_t)r->info.ring_off);
-	if (p == MAP_FAILED)
-		return -errno;
-	r->region = p;
-	r->hdr = p;
-	r->bar = (void *)(r->region + r->info.claims_off);
-	return 0;
+	r->hdr = (void *)r->m.region;
+	r->bar = lfq_raw_claims(&r->m);
+	return ret;
 }
 
 static void raw_close(struct raw *r)
 {
-	if (r->desc)
-		munmap((void *)r->desc, r->info.desc_size);
-	if (r->region)
-		munmap(r->region, r->info.ring_size);
-	if (r->fd > 0)
-		close(r->fd);
-	memset(r, 0, sizeof(*r));
+	lfq_raw_unmap(&r->m);
 }
 
 /* The marker of the slot of sequence seq, and the element after it. */
 static __u64 *raw_marker(const struct raw *r, __u64 seq)
 {
-	return (void *)(r->region + r->info.slots_off +
-			(seq & (r->info.capacity - 1)) * r->info.slot_stride);
+	return lfq_raw_slot(&r->m, seq);
 }
 
 static void *raw_elem(const struct raw *r, __u64 seq)
@@ -162,7 +125,7 @@ static __u64 active_mask(const struct raw *r)
 	__u64 mask = 0;
 	__u32 i;
 
-	for (i = 0; i < r->info.nr_claims; i++)
+	for (i = 0; i < r->m.info.nr_claims; i++)
 		if (ld32(&r->bar[i].state) == LFQ_SEQ_ACTIVE)
 			mask |= 1ULL << i;
 	return mask;
@@ -176,18 +139,6 @@ static int new_barrier(const struct raw *r, __u64 before)
 	if (!now || (now & (now - 1)))
 		return -1;
 	return __builtin_ctzll(now);
-}
-
-static int wait_u32(const __u32 *p, __u32 want, int ms)
-{
-	long long end = now_ms() + ms;
-
-	while (ld32(p) != want) {
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-		usleep(500);
-	}
-	return 0;
 }
 
 /*
@@ -397,7 +348,7 @@ static int spawn(struct procs *p, proc_fn fn, const void *arg)
 	}
 	if (pid == 0) {
 		for (fd = 3; fd < 1024; fd++)
-			if (fd != p->r.fd && fd != rel[0])
+			if (fd != p->r.m.fd && fd != rel[0])
 				close(fd);
 		alarm(CHILD_S);
 		me->release = rel[0];
@@ -494,7 +445,7 @@ static int consumer_fn(struct procs *p, struct share *me, const void *arg)
 	struct tally t;
 	int ret;
 
-	ret = lfq_ring_attach(&h, p->r.fd);
+	ret = lfq_ring_attach(&h, p->r.m.fd);
 	if (ret)
 		return ret;
 	ret = lfq_seq_join(h, cs->follows, LFQ_SEQ_WAIT_BLOCK, &c);
@@ -505,7 +456,7 @@ static int consumer_fn(struct procs *p, struct share *me, const void *arg)
 	}
 	me->id = c.id;
 	st32(&me->state, P_JOINED);
-	tally_init(&t, p->r.info.elem_size, cs->producers, cs->items,
+	tally_init(&t, p->r.m.info.elem_size, cs->producers, cs->items,
 		   cs->stamped);
 	ret = consume(&c, &t, me, cs->hold);
 	memcpy(me->why, t.why, sizeof(me->why));
@@ -527,7 +478,7 @@ static int producer_fn(struct procs *p, struct share *me, const void *arg)
 	struct lfq_ring *h;
 	int ret;
 
-	ret = lfq_ring_attach(&h, p->r.fd);
+	ret = lfq_ring_attach(&h, p->r.m.fd);
 	if (ret)
 		return ret;
 	ret = produce(h, pr->id, pr->items, pr->burst);
@@ -607,29 +558,11 @@ TEST(seq_create_takes_single_and_multi_and_no_other_policy)
 		{ .type = 4, .capacity = 2, .elem_size = 1, .policy = LFQ_SEQ_MULTI },
 		{ .type = 4, .capacity = 1024, .elem_size = 4000, .policy = LFQ_SEQ_MULTI },
 	};
-	struct lfq_create c;
-	struct lfq_ring *ring;
-	struct lfq_info info;
-	unsigned int policy;
-	int fd;
 
 	REQUIRE_DEV();
 	expect_creates(_metadata, bad, ARRAY_SIZE(bad), good, ARRAY_SIZE(good));
-	for (policy = LFQ_SEQ_SINGLE; policy <= LFQ_SEQ_MULTI; policy++) {
-		c = seqc(policy, 8, ELEM);
-		fd = raw_create(&c);
-		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, ioctl(fd, LFQ_IOC_INFO, &info));
-		EXPECT_EQ(LFQ_RING_SEQ, info.type);
-		EXPECT_EQ(policy, info.policy);
-		close(fd);
-		ASSERT_EQ(0, lfq_ring_create(&ring, &c, LFQ_MEM_DEV));
-		EXPECT_EQ(policy, lfq_ring_info(ring)->policy);
-		lfq_ring_destroy(ring);
-	}
-	c.policy = 2;
-	EXPECT_EQ(-EINVAL, lfq_ring_create(&ring, &c, LFQ_MEM_DEV));
-	EXPECT_EQ(-EINVAL, lfq_ring_create(&ring, &c, LFQ_MEM_HEAP));
+	/* SINGLE and MULTI, 0 and 1 */
+	expect_policies(_metadata, LFQ_RING_SEQ, LFQ_SEQ_MULTI + 1, ELEM);
 }
 
 /* LFQ_IOC_INFO, the descriptor and liblfq's own layout all agree. */
@@ -640,8 +573,7 @@ TEST(seq_info_is_liblfqs_layout)
 		{ .type = 4, .capacity = 2, .elem_size = 1, .policy = LFQ_SEQ_MULTI },
 		{ .type = 4, .capacity = 1024, .elem_size = 4000, .policy = LFQ_SEQ_MULTI },
 	};
-	unsigned long long stride, claims, psz = getpagesize();
-	const struct lfq_info *a, *b;
+	unsigned long long stride;
 	struct lfq_ring *dev, *heap;
 	struct lfq_info info;
 	unsigned int i;
@@ -653,42 +585,18 @@ TEST(seq_info_is_liblfqs_layout)
 
 		/* the 8-byte marker, then the element, in whole lines */
 		stride = (8 + c->elem_size + 63) / 64 * 64;
-		claims = 256 + c->capacity * stride;
 		ASSERT_EQ(0, raw_open(&r, c->policy, c->capacity, c->elem_size));
-		memset(&info, 0xa5, sizeof(info));
-		ASSERT_EQ(0, ioctl(r.fd, LFQ_IOC_INFO, &info));
-		EXPECT_EQ(LFQ_MAGIC, info.magic);
-		EXPECT_EQ(LFQ_ABI_VERSION, info.abi_version);
-		EXPECT_EQ(LFQ_RING_SEQ, info.type);
-		EXPECT_EQ(0, info.flags);
-		EXPECT_EQ(c->capacity, info.capacity);
-		EXPECT_EQ(c->elem_size, info.elem_size);
-		EXPECT_EQ(c->policy, info.policy);
-		EXPECT_EQ(stride, info.slot_stride);
-		EXPECT_EQ(LFQ_OFF_DESC, info.desc_off);
-		EXPECT_EQ(psz, info.desc_size);
-		EXPECT_EQ(LFQ_OFF_RING, info.ring_off);
-		EXPECT_EQ(256, info.slots_off);		/* LFQ_SEQ_SLOTS_OFF */
-		EXPECT_EQ(claims, info.claims_off);
-		EXPECT_EQ(64, info.nr_claims);		/* LFQ_CLAIMS barriers */
-		EXPECT_EQ((claims + 64 * sizeof(struct lfq_seq_barrier) + psz - 1) &
-			  ~(psz - 1), info.ring_size);
-		EXPECT_EQ(0, info.__pad | info.__resv[0]);
-		EXPECT_EQ(0, memcmp(&r.desc->info, &info, sizeof(info)));
-		EXPECT_EQ(0, r.desc->errors);
+		/* slots at LFQ_SEQ_SLOTS_OFF, then the barriers */
+		expect_info(_metadata, r.m.fd, c, 256, stride,
+			    sizeof(struct lfq_seq_barrier), &info);
+		EXPECT_EQ(64, info.nr_claims);		/* LFQ_CLAIMS */
+		EXPECT_EQ(0, memcmp(&r.m.desc->info, &info, sizeof(info)));
+		EXPECT_EQ(0, r.m.desc->errors);
 		raw_close(&r);
 
 		ASSERT_EQ(0, lfq_ring_create(&dev, c, LFQ_MEM_DEV));
 		ASSERT_EQ(0, lfq_ring_create(&heap, c, LFQ_MEM_HEAP));
-		a = lfq_ring_info(dev);
-		b = lfq_ring_info(heap);
-		EXPECT_EQ(a->slot_stride, b->slot_stride);
-		EXPECT_EQ(a->slots_off, b->slots_off);
-		EXPECT_EQ(a->claims_off, b->claims_off);
-		EXPECT_EQ(a->nr_claims, b->nr_claims);
-		EXPECT_EQ(a->ring_size, b->ring_size);
-		EXPECT_EQ((ssize_t)(a->desc_size + a->ring_size),
-			  lfq_ring_mem_size(c));
+		expect_same_layout(_metadata, c, dev, heap);
 		lfq_ring_destroy(heap);
 		lfq_ring_destroy(dev);
 	}
@@ -716,12 +624,12 @@ TEST(seq_ring_region_starts_one_before_sequence_zero)
 		memcpy(&hdr, r.hdr, sizeof(hdr));
 		hdr.cursor = hdr.gate = 0;
 		EXPECT_EQ(0, memcmp(&hdr, &zero, sizeof(hdr)));
-		for (i = sizeof(hdr); i < r.info.ring_size; i++)
-			if (r.region[i])
+		for (i = sizeof(hdr); i < r.m.info.ring_size; i++)
+			if (r.m.region[i])
 				break;
-		EXPECT_EQ(r.info.ring_size, i);
-		p = mmap(NULL, r.info.ring_size + psz, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, r.fd, LFQ_OFF_RING);
+		EXPECT_EQ(r.m.info.ring_size, i);
+		p = mmap(NULL, r.m.info.ring_size + psz, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, r.m.fd, LFQ_OFF_RING);
 		EXPECT_EQ(MAP_FAILED, p);
 		raw_close(&r);
 	}
@@ -744,8 +652,8 @@ TEST(seq_slots_markers_and_barriers_are_where_the_uapi_says)
 	REQUIRE_DEV();
 	for (policy = LFQ_SEQ_SINGLE; policy <= LFQ_SEQ_MULTI; policy++) {
 		ASSERT_EQ(0, raw_open(&r, policy, 4, ELEM));
-		ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-		ASSERT_EQ(0, lfq_ring_attach(&hc, r.fd));
+		ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
+		ASSERT_EQ(0, lfq_ring_attach(&hc, r.m.fd));
 		ASSERT_EQ(0, lfq_seq_join(hc, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c));
 		EXPECT_EQ(LFQ_SEQ_INITIAL, c.seq);
 		EXPECT_EQ(LFQ_SEQ_ACTIVE, r.bar[c.id].state);
@@ -796,7 +704,7 @@ TEST(seq_slots_markers_and_barriers_are_where_the_uapi_says)
 		EXPECT_EQ(4, avail);
 		lfq_seq_leave(&c);
 		EXPECT_EQ(LFQ_SEQ_FREE, r.bar[c.id].state);
-		EXPECT_EQ(0, r.desc->errors);
+		EXPECT_EQ(0, r.m.desc->errors);
 		lfq_ring_destroy(hc);
 		lfq_ring_destroy(h);
 		raw_close(&r);
@@ -823,20 +731,20 @@ TEST(seq_fdinfo_and_header_words_agree)
 	REQUIRE_DEV();
 	for (policy = LFQ_SEQ_SINGLE; policy <= LFQ_SEQ_MULTI; policy++) {
 		ASSERT_EQ(0, raw_open(&r, policy, 8, ELEM));
-		ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-		ASSERT_EQ(0, lfq_ring_attach(&hc, r.fd));
-		ASSERT_EQ(0, lfq_ring_attach(&hf, r.fd));
+		ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
+		ASSERT_EQ(0, lfq_ring_attach(&hc, r.m.fd));
+		ASSERT_EQ(0, lfq_ring_attach(&hf, r.m.fd));
 		ASSERT_EQ(0, lfq_seq_join(hc, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c));
 		ASSERT_EQ(0, lfq_seq_join(hf, c.id, LFQ_SEQ_WAIT_BLOCK, &f));
 		/* an fd joined by hand owns a record, free until written */
-		j = raw_join(r.fd, &rec);
+		j = raw_join(r.m.fd, &rec);
 		ASSERT_LE(0, j);
 		EXPECT_EQ(LFQ_SEQ_FREE, r.bar[rec].state);
 		ASSERT_EQ(0, produce(h, 0, 3, 2));
 		ASSERT_EQ(0, lfq_seq_try_wait(&c, 0, &avail));
 		ASSERT_EQ(0, lfq_seq_done(&c, 1));
 
-		fdinfo(r.fd, text, sizeof(text));
+		fdinfo(r.m.fd, text, sizeof(text));
 		TH_LOG("%s", text);
 		EXPECT_NE(NULL, strstr(text, "lfq-type:\tsequencer\n"));
 		EXPECT_NE(NULL, strstr(text, "lfq-capacity:\t8\n"));
@@ -848,20 +756,22 @@ TEST(seq_fdinfo_and_header_words_agree)
 		EXPECT_NE(NULL, strstr(text, line));
 		EXPECT_EQ(policy == LFQ_SEQ_MULTI ? LFQ_SEQ_INITIAL : 2, r.hdr->cursor);
 		EXPECT_NE(NULL, strstr(text, "lfq-head:\t3\n"));
-		EXPECT_EQ(3, *(__u64 *)(r.region + 64));	/* head */
+		EXPECT_EQ(3, *(__u64 *)(r.m.region + 64));	/* head */
 		snprintf(line, sizeof(line), "lfq-gate:\t%lld\n",
-			 (long long)*(__u64 *)(r.region + 72));	/* gate */
+			 (long long)*(__u64 *)(r.m.region + 72));	/* gate */
 		EXPECT_NE(NULL, strstr(text, line));
 		EXPECT_NE(NULL, strstr(text, "lfq-errors:\t0\n"));
 		EXPECT_EQ(NULL, strstr(text, "lfq-claim:"));
-		snprintf(line, sizeof(line), "lfq-barrier:\t%u state 2 seq 1 follows -1\n",
-			 c.id);
+		snprintf(line, sizeof(line), "lfq-barrier:\t%u state 2 seq 1 follows -1 gen %u\n",
+			 c.id, r.bar[c.id].gen);
 		EXPECT_NE(NULL, strstr(text, line));
-		snprintf(line, sizeof(line), "lfq-barrier:\t%u state 2 seq -1 follows %u\n",
-			 f.id, c.id);
+		snprintf(line, sizeof(line), "lfq-barrier:\t%u state 2 seq -1 follows %u gen %u\n",
+			 f.id, c.id, r.bar[f.id].gen);
 		EXPECT_NE(NULL, strstr(text, line));
-		EXPECT_FALSE(fdinfo_barrier(r.fd, rec, NULL));
-		/* the joined fds say whose they are */
+		EXPECT_FALSE(fdinfo_barrier(r.m.fd, rec, NULL));
+		/* the joined fds say whose they are; liblfq hands them out to poll */
+		EXPECT_EQ(claim_fd(c.id), lfq_ring_poll_fd(hc));
+		EXPECT_EQ(lfq_ring_fd(h), lfq_ring_poll_fd(h));
 		fdinfo(claim_fd(c.id), text, sizeof(text));
 		snprintf(line, sizeof(line), "lfq-claim:\t%u\n", c.id);
 		EXPECT_NE(NULL, strstr(text, line));
@@ -871,18 +781,18 @@ TEST(seq_fdinfo_and_header_words_agree)
 
 		/* a barrier written by hand shows; a barrier left does not */
 		raw_barrier(&r, rec, LFQ_SEQ_JOINING, 2, LFQ_SEQ_PRODUCER);
-		snprintf(line, sizeof(line), "lfq-barrier:\t%u state 1 seq 2 follows -1\n",
-			 rec);
-		EXPECT_TRUE(fdinfo_barrier(r.fd, rec, line));
+		snprintf(line, sizeof(line), "lfq-barrier:\t%u state 1 seq 2 follows -1 gen %u\n",
+			 rec, r.bar[rec].gen);
+		EXPECT_TRUE(fdinfo_barrier(r.m.fd, rec, line));
 		close(j);
 		EXPECT_EQ(LFQ_SEQ_FREE, r.bar[rec].state);
-		EXPECT_FALSE(fdinfo_barrier(r.fd, rec, NULL));
+		EXPECT_FALSE(fdinfo_barrier(r.m.fd, rec, NULL));
 		lfq_seq_leave(&f);
-		EXPECT_FALSE(fdinfo_barrier(r.fd, f.id, NULL));
-		EXPECT_TRUE(fdinfo_barrier(r.fd, c.id, NULL));
+		EXPECT_FALSE(fdinfo_barrier(r.m.fd, f.id, NULL));
+		EXPECT_TRUE(fdinfo_barrier(r.m.fd, c.id, NULL));
 		lfq_ring_destroy(hf);
 		lfq_ring_destroy(hc);
-		EXPECT_FALSE(fdinfo_barrier(r.fd, c.id, NULL));
+		EXPECT_FALSE(fdinfo_barrier(r.m.fd, c.id, NULL));
 		lfq_ring_destroy(h);
 		raw_close(&r);
 	}
@@ -925,9 +835,9 @@ TEST(seq_poll_follows_each_consumers_next_sequence)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, LFQ_SEQ_SINGLE, 4, ELEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	ASSERT_EQ(0, lfq_ring_attach(&hc, r.fd));
-	ASSERT_EQ(0, lfq_ring_attach(&hf, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&hc, r.m.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&hf, r.m.fd));
 	fd = lfq_ring_fd(h);
 	ASSERT_EQ(0, lfq_seq_join(hc, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c));
 	cfd = claim_fd(c.id);
@@ -981,7 +891,7 @@ TEST(seq_poll_follows_each_consumers_next_sequence)
 	EXPECT_EQ(POLLIN | POLLOUT, poll_now(ffd));
 	EXPECT_EQ(-EPIPE, lfq_seq_try_wait(&f, 6, &avail));
 	EXPECT_EQ(POLLOUT, poll_now(fd));
-	EXPECT_EQ(0, r.desc->errors);
+	EXPECT_EQ(0, r.m.desc->errors);
 	lfq_ring_destroy(hf);
 	lfq_ring_destroy(hc);
 	lfq_ring_destroy(h);
@@ -1003,9 +913,9 @@ TEST(seq_multi_poll_waits_for_every_marker_up_to_the_next)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, LFQ_SEQ_MULTI, 4, ELEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
-	ASSERT_EQ(0, lfq_ring_attach(&h2, r.fd));
-	ASSERT_EQ(0, lfq_ring_attach(&hc, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h2, r.m.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&hc, r.m.fd));
 	ASSERT_EQ(0, lfq_seq_join(hc, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c));
 	cfd = claim_fd(c.id);
 	ASSERT_LE(0, cfd);
@@ -1029,7 +939,7 @@ TEST(seq_multi_poll_waits_for_every_marker_up_to_the_next)
 	EXPECT_EQ(-EINVAL, lfq_seq_publish(h, 0));
 	EXPECT_EQ(-EINVAL, lfq_seq_publish(h, 3));
 	EXPECT_EQ(POLLOUT, poll_now(cfd));
-	EXPECT_EQ(0, r.desc->errors);
+	EXPECT_EQ(0, r.m.desc->errors);
 	lfq_seq_leave(&c);
 	lfq_ring_destroy(hc);
 	lfq_ring_destroy(h2);
@@ -1052,7 +962,7 @@ static int stepper_fn(struct procs *p, struct share *me,
 	int ep = -1, ret;
 	char cmd;
 
-	ret = lfq_ring_attach(&h, p->r.fd);
+	ret = lfq_ring_attach(&h, p->r.m.fd);
 	if (ret)
 		return ret;
 	while (!ret && read(me->release, &cmd, 1) == 1) {
@@ -1122,9 +1032,9 @@ TEST_F_TIMEOUT(procs, seq_wait_begin_sleepers_are_woken_by_another_process, 40)
 	hdr = p->r.hdr;
 	i = spawn(p, stepper_fn, NULL);
 	ASSERT_EQ(0, i);
-	ASSERT_EQ(0, lfq_ring_attach(&hc, p->r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&hc, p->r.m.fd));
 	ASSERT_EQ(0, lfq_seq_join(hc, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c));
-	ep = epoll_on(claim_fd(c.id), EPOLLIN);
+	ep = epoll_on(lfq_ring_poll_fd(hc), EPOLLIN);
 	ASSERT_LE(0, ep);
 	futex = ld32(&hdr->not_empty.futex);
 
@@ -1170,7 +1080,7 @@ TEST_F_TIMEOUT(procs, seq_wait_begin_sleepers_are_woken_by_another_process, 40)
 	p->release[i] = -1;
 	EXPECT_EQ(0, reap(p, i))
 		TH_LOG("producer: %s", p->sh[i].why);
-	EXPECT_EQ(0, p->r.desc->errors);
+	EXPECT_EQ(0, p->r.m.desc->errors);
 	close(ep);
 	lfq_seq_leave(&c);
 	lfq_ring_destroy(hc);
@@ -1259,7 +1169,7 @@ TEST_F_TIMEOUT(multicast, every_consumer_sees_every_item_and_the_slowest_holds_t
 	ASSERT_EQ(0, procs_open(p, variant->policy, CAP));
 	hdr = p->r.hdr;
 	if (variant->kernel) {
-		j = kconsumer(p->r.fd, nprod, ITEMS, LFQ_SEQ_PRODUCER);
+		j = kconsumer(p->r.m.fd, nprod, ITEMS, LFQ_SEQ_PRODUCER);
 		job = kconsumer_start(&p->r, &j, &kid);
 		ASSERT_LE(0, job);
 	}
@@ -1303,15 +1213,15 @@ TEST_F_TIMEOUT(multicast, every_consumer_sees_every_item_and_the_slowest_holds_t
 		ASSERT_EQ(0, wait_asleep(p->pid[i], p->pid[i], WAIT_MS));
 	EXPECT_EQ(top + 1, ld64(&hdr->head));
 	EXPECT_EQ(HOLD - 1, ld64(&p->r.bar[hid].seq));
-	snprintf(line, sizeof(line), "lfq-barrier:\t%u state 2 seq %llu follows -1\n",
-		 hid, HOLD - 1);
-	EXPECT_TRUE(fdinfo_barrier(p->r.fd, hid, line));
+	snprintf(line, sizeof(line), "lfq-barrier:\t%u state 2 seq %llu follows -1 gen %u\n",
+		 hid, HOLD - 1, p->r.bar[hid].gen);
+	EXPECT_TRUE(fdinfo_barrier(p->r.m.fd, hid, line));
 
 	if (variant->kill) {
 		kill9(_metadata, p->pid[held]);
 		p->pid[held] = 0;
 		EXPECT_EQ(LFQ_SEQ_FREE, p->r.bar[hid].state);
-		EXPECT_FALSE(fdinfo_barrier(p->r.fd, hid, NULL));
+		EXPECT_FALSE(fdinfo_barrier(p->r.m.fd, hid, NULL));
 	} else {
 		ASSERT_EQ(1, write(p->release[held], "g", 1));
 	}
@@ -1335,7 +1245,7 @@ TEST_F_TIMEOUT(multicast, every_consumer_sees_every_item_and_the_slowest_holds_t
 	}
 	EXPECT_EQ(total, ld64(&hdr->head));
 	EXPECT_LT(0, ld32(&hdr->not_full.futex));	/* producers were woken */
-	EXPECT_EQ(0, p->r.desc->errors);
+	EXPECT_EQ(0, p->r.m.desc->errors);
 	EXPECT_EQ(0, active_mask(&p->r));
 }
 
@@ -1371,16 +1281,16 @@ TEST_F_TIMEOUT(procs, kill9_consumer_asleep_in_ioc_wait, 40)
 	kill9(_metadata, p->pid[0]);
 	p->pid[0] = 0;
 	EXPECT_EQ(LFQ_SEQ_FREE, p->r.bar[vid].state);
-	EXPECT_FALSE(fdinfo_barrier(p->r.fd, vid, NULL));
+	EXPECT_FALSE(fdinfo_barrier(p->r.m.fd, vid, NULL));
 	EXPECT_EQ(-EPIPE, reap(p, 1));
 	EXPECT_EQ(0, p->sh[1].got);
 	EXPECT_EQ(0, hdr->not_empty.waiters);
 	EXPECT_EQ(0, active_mask(&p->r));
 
-	ASSERT_EQ(0, lfq_ring_attach(&h, p->r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, p->r.m.fd));
 	for (seq = 0; seq < 3 * CAP; seq++)
 		ASSERT_EQ(0, publish_one(h, seq));
-	EXPECT_EQ(0, p->r.desc->errors);
+	EXPECT_EQ(0, p->r.m.desc->errors);
 	lfq_ring_destroy(h);
 }
 
@@ -1437,7 +1347,7 @@ TEST_F_TIMEOUT(kprod, kthreads_produce_for_every_consumer_process, 60)
 		ASSERT_EQ((int)i, spawn(p, consumer_fn, &cs));
 		ASSERT_EQ(P_JOINED, wait_state(p, i, P_JOINED));
 	}
-	job = job_run(p->r.fd, LFQ_TEST_PRODUCE, variant->threads, 0,
+	job = job_run(p->r.m.fd, LFQ_TEST_PRODUCE, variant->threads, 0,
 		      variant->items, variant->burst);
 	ASSERT_LE(0, job);
 	for (i = 0; i < variant->consumers; i++) {
@@ -1451,7 +1361,7 @@ TEST_F_TIMEOUT(kprod, kthreads_produce_for_every_consumer_process, 60)
 	EXPECT_EQ(total, res.moved);
 	EXPECT_EQ(0, res.ring_errors);
 	EXPECT_EQ(total, ld64(&p->r.hdr->head));
-	EXPECT_EQ(0, p->r.desc->errors);
+	EXPECT_EQ(0, p->r.m.desc->errors);
 }
 
 /*
@@ -1473,7 +1383,7 @@ TEST_F_TIMEOUT(procs, pipeline_user_to_kthread_to_process, 60)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, procs_open(p, LFQ_SEQ_SINGLE, CAP));
-	j = kconsumer(p->r.fd, 2, ITEMS, LFQ_SEQ_PRODUCER);
+	j = kconsumer(p->r.m.fd, 2, ITEMS, LFQ_SEQ_PRODUCER);
 	j.flags = LFQ_TEST_F_STAMP;
 	job = kconsumer_start(&p->r, &j, &kid);
 	ASSERT_LE(0, job);
@@ -1483,7 +1393,7 @@ TEST_F_TIMEOUT(procs, pipeline_user_to_kthread_to_process, 60)
 		TH_LOG("last stage: %s", p->sh[0].why);
 	EXPECT_EQ((__u32)kid, p->r.bar[p->sh[0].id].follows);
 
-	ASSERT_EQ(0, lfq_ring_attach(&h, p->r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, p->r.m.fd));
 	EXPECT_EQ(0, produce(h, 0, ITEMS, 4));
 	EXPECT_EQ(0, produce(h, 1, ITEMS, 4));
 	EXPECT_EQ(0, reap(p, 0))
@@ -1492,7 +1402,7 @@ TEST_F_TIMEOUT(procs, pipeline_user_to_kthread_to_process, 60)
 	ASSERT_EQ(0, job_wait(job, &res));
 	LOG_RESULT("middle stage", res);
 	EXPECT_EXACT(res, 2 * ITEMS);
-	EXPECT_EQ(0, p->r.desc->errors);
+	EXPECT_EQ(0, p->r.m.desc->errors);
 	lfq_ring_destroy(h);
 }
 
@@ -1504,7 +1414,7 @@ static void raw_publish(struct raw *r, unsigned int n)
 	for (seq = head; seq < head + n; seq++)
 		lfq_test_item_make(raw_elem(r, seq), ELEM, 0, seq - head);
 	st64(&r->hdr->head, head + n);
-	if (r->info.policy == LFQ_SEQ_SINGLE)
+	if (r->m.info.policy == LFQ_SEQ_SINGLE)
 		st64(&r->hdr->cursor, head + n - 1);
 	else
 		for (seq = head; seq < head + n; seq++)
@@ -1525,22 +1435,23 @@ TEST(peer_takes_sequencer_rings_at_the_uapi_layout)
 	int job, kid, fds;
 	struct raw r;
 	__u64 seq;
-	struct lfq_create small = seqc(LFQ_SEQ_SINGLE, 8, ITEM - 1);
+	struct lfq_create small = raw_params(LFQ_RING_SEQ, LFQ_SEQ_SINGLE, 8,
+					       ITEM - 1);
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, LFQ_SEQ_SINGLE, 8, ELEM));
 	fds = raw_create(&small);
 	ASSERT_LE(0, fds);
-	j = job_params(r.fd, LFQ_TEST_PRODUCE, 2, 0, 4, 1);
+	j = job_params(r.m.fd, LFQ_TEST_PRODUCE, 2, 0, 4, 1);
 	EXPECT_EQ(-EINVAL, job_start(&j));		/* SINGLE: one producer */
 	j = job_params(fds, LFQ_TEST_PRODUCE, 1, 0, 4, 1);
 	EXPECT_EQ(-EINVAL, job_start(&j));		/* items do not fit */
-	j = job_params(r.fd, LFQ_TEST_PRODUCE, 1, 0, 4, 1);
+	j = job_params(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 4, 1);
 	j.flags = LFQ_TEST_F_RESERVE;
 	EXPECT_EQ(-EINVAL, job_start(&j));
 	j.flags = LFQ_TEST_F_IRQ;
 	EXPECT_EQ(-EINVAL, job_start(&j));
-	j = kconsumer(r.fd, 1, 4, LFQ_CLAIMS);
+	j = kconsumer(r.m.fd, 1, 4, LFQ_CLAIMS);
 	EXPECT_EQ(-EINVAL, job_start(&j));		/* no such barrier */
 	j.follows = 5;
 	EXPECT_EQ(-EINVAL, job_start(&j));		/* a free barrier */
@@ -1554,20 +1465,20 @@ TEST(peer_takes_sequencer_rings_at_the_uapi_layout)
 	alarm(30);
 	for (policy = LFQ_SEQ_SINGLE; policy <= LFQ_SEQ_MULTI; policy++) {
 		ASSERT_EQ(0, raw_open(&r, policy, 8, ELEM));
-		j = kconsumer(r.fd, 1, 3, LFQ_SEQ_PRODUCER);
+		j = kconsumer(r.m.fd, 1, 3, LFQ_SEQ_PRODUCER);
 		job = kconsumer_start(&r, &j, &kid);
 		ASSERT_LE(0, job);
 		EXPECT_EQ(LFQ_SEQ_INITIAL, r.bar[kid].seq);
 		EXPECT_EQ(LFQ_SEQ_PRODUCER, r.bar[kid].follows);
 		raw_publish(&r, 3);
-		ASSERT_EQ(0, ioctl(r.fd, LFQ_IOC_WAKE, LFQ_WAKE_NOT_EMPTY));
+		ASSERT_EQ(0, ioctl(r.m.fd, LFQ_IOC_WAKE, LFQ_WAKE_NOT_EMPTY));
 		ASSERT_EQ(0, job_wait(job, &res));
 		LOG_RESULT("kernel consumer", res);
 		EXPECT_EXACT(res, 3);
 		EXPECT_EQ(2, r.bar[kid].seq);
 		EXPECT_EQ(LFQ_SEQ_FREE, r.bar[kid].state);
 
-		job = job_run(r.fd, LFQ_TEST_PRODUCE, 1, 0, 3, 2);
+		job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 3, 2);
 		ASSERT_LE(0, job);
 		ASSERT_EQ(0, job_wait(job, &res));
 		EXPECT_EQ(0, res.error);
@@ -1581,7 +1492,7 @@ TEST(peer_takes_sequencer_rings_at_the_uapi_layout)
 			EXPECT_EQ(0, lfq_test_item_bad(raw_elem(&r, seq), ELEM, 1));
 			EXPECT_EQ(seq - 3, lfq_test_item_get(raw_elem(&r, seq)).seq);
 		}
-		EXPECT_EQ(0, r.desc->errors);
+		EXPECT_EQ(0, r.m.desc->errors);
 		raw_close(&r);
 	}
 	alarm(0);
@@ -1604,31 +1515,31 @@ TEST(seq_join_takes_64_barriers_then_ebusy)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, LFQ_SEQ_MULTI, 8, ELEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	for (k = 0; k < (int)LFQ_CLAIMS; k++) {
-		j[k] = raw_join(r.fd, &rec);
+		j[k] = raw_join(r.m.fd, &rec);
 		ASSERT_LE(0, j[k]);
 		EXPECT_EQ((__u32)k, rec);
 		EXPECT_EQ(LFQ_SEQ_FREE, r.bar[rec].state);
 	}
-	EXPECT_EQ(-EBUSY, raw_join(r.fd, &rec));
+	EXPECT_EQ(-EBUSY, raw_join(r.m.fd, &rec));
 	EXPECT_EQ(-EBUSY, lfq_seq_join(h, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c));
 	close(j[17]);
 	ASSERT_EQ(0, lfq_seq_join(h, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c));
 	EXPECT_EQ(17, c.id);
 	EXPECT_EQ(LFQ_SEQ_ACTIVE, r.bar[17].state);
 	EXPECT_EQ(-EALREADY, lfq_seq_join(h, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c));
-	EXPECT_EQ(-EBUSY, raw_join(r.fd, &rec));
+	EXPECT_EQ(-EBUSY, raw_join(r.m.fd, &rec));
 	for (k = 0; k < (int)LFQ_CLAIMS; k++)
 		if (k != 17)
 			close(j[k]);
 	lfq_seq_leave(&c);
 	EXPECT_EQ(0, active_mask(&r));
-	j[0] = raw_join(r.fd, &rec);
+	j[0] = raw_join(r.m.fd, &rec);
 	ASSERT_LE(0, j[0]);
 	EXPECT_EQ(0, rec);
 	close(j[0]);
-	EXPECT_EQ(0, r.desc->errors);
+	EXPECT_EQ(0, r.m.desc->errors);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -1676,28 +1587,28 @@ TEST(seq_garbage_in_a_joined_barrier_is_survived)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, LFQ_SEQ_SINGLE, 8, ELEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	ASSERT_EQ(0, produce(h, 0, 3, 1));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		j = raw_join(r.fd, &rec);
+		j = raw_join(r.m.fd, &rec);
 		ASSERT_LE(0, j);
 		follows = bad[i].self ? rec : bad[i].follows;
 		seq = r.hdr->cursor + bad[i].seq;
-		errors = r.desc->errors;
+		errors = r.m.desc->errors;
 		raw_barrier(&r, rec, bad[i].state, seq, follows);
 		EXPECT_EQ(bad[i].in ? POLLIN : 0, poll_now(j) & POLLIN)
 			TH_LOG("%s", bad[i].what);
-		poll_now(r.fd);
+		poll_now(r.m.fd);
 		if (bad[i].counted)
-			EXPECT_LT(errors, r.desc->errors)
+			EXPECT_LT(errors, r.m.desc->errors)
 				TH_LOG("%s", bad[i].what);
-		snprintf(line, sizeof(line), "lfq-barrier:\t%u state %u seq %lld follows %d\n",
-			 rec, bad[i].state, (long long)seq, (int)follows);
-		EXPECT_TRUE(fdinfo_barrier(r.fd, rec, line))
+		snprintf(line, sizeof(line), "lfq-barrier:\t%u state %u seq %lld follows %d gen %u\n",
+			 rec, bad[i].state, (long long)seq, (int)follows, r.bar[rec].gen);
+		EXPECT_TRUE(fdinfo_barrier(r.m.fd, rec, line))
 			TH_LOG("%s", bad[i].what);
 		close(j);
 		EXPECT_EQ(LFQ_SEQ_FREE, r.bar[rec].state);
-		EXPECT_FALSE(fdinfo_barrier(r.fd, rec, NULL));
+		EXPECT_FALSE(fdinfo_barrier(r.m.fd, rec, NULL));
 	}
 	/* nobody holds the producer back any more: a ring and more */
 	for (seq = 3; seq < 3 + 2 * 8; seq++)
@@ -1724,117 +1635,87 @@ TEST(kernel_producers_clamp_garbage_barriers)
 	REQUIRE_PEER();
 	alarm(30);
 	ASSERT_EQ(0, raw_open(&r, LFQ_SEQ_SINGLE, 8, ELEM));
-	j = raw_join(r.fd, &rec);
+	j = raw_join(r.m.fd, &rec);
 	ASSERT_LE(0, j);
 
 	raw_barrier(&r, rec, 7, LFQ_SEQ_INITIAL, LFQ_SEQ_PRODUCER);
-	kproduce_expect(_metadata, r.fd, 24, 24);
-	EXPECT_LT(0, r.desc->errors);
+	kproduce_expect(_metadata, r.m.fd, 24, 24);
+	EXPECT_LT(0, r.m.desc->errors);
 	EXPECT_EQ(23, r.hdr->cursor);
 
 	/* ahead, at 100: the producer may claim up to 100 + 8 */
-	errors = r.desc->errors;
+	errors = r.m.desc->errors;
 	raw_barrier(&r, rec, LFQ_SEQ_ACTIVE, 100, LFQ_SEQ_PRODUCER);
-	kproduce_expect(_metadata, r.fd, 50, 50);
-	EXPECT_LT(errors, r.desc->errors);
-	kproduce_expect(_metadata, r.fd, 100, 108 - 73);	/* 74..108 */
+	kproduce_expect(_metadata, r.m.fd, 50, 50);
+	EXPECT_LT(errors, r.m.desc->errors);
+	kproduce_expect(_metadata, r.m.fd, 100, 108 - 73);	/* 74..108 */
 	EXPECT_EQ(108, r.hdr->cursor);
 	EXPECT_EQ(100, r.bar[rec].seq);
 
 	/* a ring and more behind: as if a ring behind, no room */
-	errors = r.desc->errors;
+	errors = r.m.desc->errors;
 	raw_barrier(&r, rec, LFQ_SEQ_ACTIVE, 108 - 50, LFQ_SEQ_PRODUCER);
-	kproduce_expect(_metadata, r.fd, 1, 0);
-	EXPECT_LT(errors, r.desc->errors);
+	kproduce_expect(_metadata, r.m.fd, 1, 0);
+	EXPECT_LT(errors, r.m.desc->errors);
 	EXPECT_EQ(108, r.hdr->cursor);
 	/* finished up to the cursor: a ring of room */
 	raw_barrier(&r, rec, LFQ_SEQ_ACTIVE, 108, LFQ_SEQ_PRODUCER);
-	kproduce_expect(_metadata, r.fd, 20, 8);
+	kproduce_expect(_metadata, r.m.fd, 20, 8);
 	close(j);
 	EXPECT_EQ(LFQ_SEQ_FREE, r.bar[rec].state);
-	kproduce_expect(_metadata, r.fd, 20, 20);
+	kproduce_expect(_metadata, r.m.fd, 20, 20);
 	alarm(0);
 	raw_close(&r);
 }
 
-/* Garbage over a sequencer ring: header words, markers and barriers, for ms. */
-static void seq_scribble(unsigned char *region, const struct lfq_info *info,
-			 int ms)
+/*
+ * A piece of garbage over a sequencer ring (scribble_for()): a header
+ * word, a marker, or a barrier's words.
+ */
+static void seq_garble(unsigned char *region, const struct lfq_info *info,
+		       unsigned long long rnd, unsigned long long *x)
 {
-	unsigned long long x = 0x9e3779b97f4a7c15ULL ^ getpid(), rnd;
-	long long end = now_ms() + ms;
 	volatile __u64 *w;
-	unsigned int n;
 
-	for (n = 0;; n++) {
-		if (!(n & 1023) && now_ms() >= end)
-			break;
-		rnd = xorshift(&x);
-		switch (rnd & 3) {
-		case 0:		/* cursor, head, gate, wait words */
-			w = (void *)(region + (rnd >> 8) % (LFQ_SEQ_SLOTS_OFF / 8) * 8);
-			break;
-		case 1:		/* a marker */
-			w = (void *)(region + info->slots_off +
-				     (rnd >> 8) % info->capacity * info->slot_stride);
-			break;
-		default:	/* a barrier's seq, or its state and follows */
-			w = (void *)(region + info->claims_off +
-				     (rnd >> 8) % info->nr_claims *
-				     sizeof(struct lfq_seq_barrier) +
-				     (rnd >> 7 & 1) * 8);
-			break;
-		}
-		switch ((rnd >> 2) & 7) {
-		case 0:		/* anything */
-			*w = xorshift(&x);
-			break;
-		case 1:		/* a lap away */
-			*w += info->capacity;
-			break;
-		case 2:
-			*w -= info->capacity;
-			break;
-		case 3:		/* a bit gone wrong: a state, whom it follows */
-			*w ^= (__u64)1 << ((rnd >> 16) % 64);
-			break;
-		default:	/* close to right */
-			*w += (long long)(rnd >> 5 & 7) - 3;
-			break;
-		}
-		if (!(n & 4095))
-			sched_yield();
+	switch (rnd & 3) {
+	case 0:		/* cursor, head, gate, wait words */
+		w = (void *)(region + (rnd >> 8) % (LFQ_SEQ_SLOTS_OFF / 8) * 8);
+		break;
+	case 1:		/* a marker */
+		w = (void *)(region + info->slots_off +
+			     (rnd >> 8) % info->capacity * info->slot_stride);
+		break;
+	default:	/* a barrier's seq, or its state and follows */
+		w = (void *)(region + info->claims_off +
+			     (rnd >> 8) % info->nr_claims *
+			     sizeof(struct lfq_seq_barrier) +
+			     (rnd >> 7 & 1) * 8);
+		break;
 	}
+	if (((rnd >> 2) & 7) == 3)	/* a bit gone wrong: a state, whom it follows */
+		*w ^= (__u64)1 << ((rnd >> 16) % 64);
+	else
+		garble_word(w, (rnd >> 2) & 7, rnd >> 5, x, info->capacity);
 }
 
 /*
- * Consumers that join, write garbage into their barrier (any state, any
- * sequence near the top or not, whom they follow in range or not), look
- * at it through poll() and fdinfo, and close, for ms.
+ * A consumer of churn_for() on the ring r: it writes garbage into its
+ * barrier (any state, any sequence near the top or not, whom it follows
+ * in range or not) and looks at it through poll() and fdinfo.
  */
-static void barrier_churn(struct raw *r, int ms)
+static void barrier_churn(void *r_, __u32 rec, int j, unsigned long long rnd,
+			  unsigned long long *x)
 {
-	unsigned long long x = 0x2545f4914f6cdd1dULL ^ getpid(), rnd;
-	long long end = now_ms() + ms;
+	struct raw *r = r_;
 	char text[8192];
-	__u32 rec;
-	int j;
 
-	while (now_ms() < end) {
-		j = raw_join(r->fd, &rec);
-		if (j < 0) {
-			usleep(200);
-			continue;
-		}
-		rnd = xorshift(&x);
-		raw_barrier(r, rec, (__u32)(rnd >> 8) % 4,
-			    ld64(&r->hdr->head) + (__s64)((rnd >> 16) % 64) - 40,
-			    rnd & 1 ? LFQ_SEQ_PRODUCER : (__u32)(rnd >> 32) % 80);
-		poll_now(j);
-		poll_now(r->fd);
-		fdinfo(j, text, sizeof(text));
-		close(j);
-	}
+	(void)x;
+	raw_barrier(r, rec, (__u32)(rnd >> 8) % 4,
+		    ld64(&r->hdr->head) + (__s64)((rnd >> 16) % 64) - 40,
+		    rnd & 1 ? LFQ_SEQ_PRODUCER : (__u32)(rnd >> 32) % 80);
+	poll_now(j);
+	poll_now(r->m.fd);
+	fdinfo(j, text, sizeof(text));
 }
 
 /*
@@ -1875,73 +1756,50 @@ TEST_F_TIMEOUT(scribbled, garbled_ring_cannot_hurt_the_kernel_or_other_rings, 40
 {
 	const int scribble_ms = 1500, deadline_ms = scribble_ms + 1500;
 	const unsigned long long items = 10000;
+	static const char *const what[] = {
+		"garbled ring, consumers", "garbled ring, producers",
+		"other ring, consumer", "other ring, producer", NULL,
+	};
 	struct lfq_test_result res[4];
 	struct raw *r = self->r;
-	long long start, took;
 	struct lfq_test_job j;
-	int job[4], status, i;
-	pid_t pid[2];
+	long long start;
+	int job[4], i;
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r[0], variant->policy, 8, ELEM));
 	ASSERT_EQ(0, raw_open(&r[1], LFQ_SEQ_SINGLE, 8, ELEM));
 
 	/* ring 0: garbled; its kthreads carry on to the deadline */
-	j = kconsumer(r[0].fd, variant->producers, 1 << 20, LFQ_SEQ_PRODUCER);
+	j = kconsumer(r[0].m.fd, variant->producers, 1 << 20, LFQ_SEQ_PRODUCER);
 	j.threads = 2;
 	j.flags = LFQ_TEST_F_SURVIVE_EIO;
 	j.timeout_ms = j.deadline_ms = deadline_ms;
 	start = now_ms();
 	job[0] = job_start(&j);
-	j = job_params(r[0].fd, LFQ_TEST_PRODUCE, variant->producers, 0, 1 << 20, 4);
+	j = job_params(r[0].m.fd, LFQ_TEST_PRODUCE, variant->producers, 0, 1 << 20, 4);
 	j.flags = LFQ_TEST_F_SURVIVE_EIO;
 	j.timeout_ms = j.deadline_ms = deadline_ms;
 	job[1] = job_start(&j);
 	/* ring 1: exact, paced to last about as long as the scribbling */
-	j = kconsumer(r[1].fd, 1, items, LFQ_SEQ_PRODUCER);
+	j = kconsumer(r[1].m.fd, 1, items, LFQ_SEQ_PRODUCER);
 	job[2] = job_start(&j);
-	j = job_params(r[1].fd, LFQ_TEST_PRODUCE, 1, 0, items, 4);
+	j = job_params(r[1].m.fd, LFQ_TEST_PRODUCE, 1, 0, items, 4);
 	j.pause_every = 1000;
 	j.pause_us = 20000;
 	job[3] = job_start(&j);
 	for (i = 0; i < 4; i++)
 		ASSERT_LE(0, job[i]);
 
-	for (i = 0; i < 2; i++) {
-		pid[i] = fork();
-		ASSERT_LE(0, pid[i]);
-		if (pid[i] == 0) {
-			alarm(20);
-			if (i == 0)
-				seq_scribble(r[0].region, &r[0].info, scribble_ms);
-			else
-				barrier_churn(&r[0], scribble_ms);
-			_exit(0);
-		}
-	}
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
-		EXPECT_EQ(0, status);
-	}
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, job_wait(job[i], &res[i]));
-	took = now_ms() - start;
-	for (i = 2; i < 4; i++)
-		ASSERT_EQ(0, job_wait(job[i], &res[i]));
-
-	LOG_RESULT("garbled ring, consumers", res[0]);
-	LOG_RESULT("garbled ring, producers", res[1]);
-	LOG_RESULT("other ring, consumer", res[2]);
-	LOG_RESULT("other ring, producer", res[3]);
-	TH_LOG("the garbled ring's jobs ended after %lld ms (deadline %d ms), %llu errors counted",
-	       took, deadline_ms, (unsigned long long)r[0].desc->errors);
-	/* bounded: the deadline, plus scheduling slack under emulation */
-	EXPECT_GT(deadline_ms + 3000, took);
-	EXPECT_LT(0, r[0].desc->errors);
+	garble_ring(_metadata, &r[0].m, scribble_ms, seq_garble, barrier_churn,
+		    &r[0]);
+	wait_garbled_jobs(_metadata, job, res, what, 2, r[0].m.desc, start,
+			  deadline_ms);
+	EXPECT_LT(0, r[0].m.desc->errors);
 	EXPECT_EXACT(res[2], items);
 	EXPECT_EQ(0, res[3].error);
 	EXPECT_EQ(items, res[3].moved);
-	EXPECT_EQ(0, r[1].desc->errors);
+	EXPECT_EQ(0, r[1].m.desc->errors);
 }
 
 int main(int argc, char **argv)

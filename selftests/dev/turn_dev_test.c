@@ -91,16 +91,10 @@
 
 static struct lfq_create turn(unsigned int capacity, unsigned int elem_size)
 {
-	struct lfq_create c = {
-		.type = LFQ_RING_TURN,
-		.capacity = capacity,
-		.elem_size = elem_size,
-	};
-
-	return c;
+	return raw_params(LFQ_RING_TURN, 0, capacity, elem_size);
 }
 
-/* LFQ_IOC_JOIN: a new fd owning record *rec, or -errno. */
+/* LFQ_IOC_WAIT on the ring behind fd: 0 or -errno. */
 static int raw_wait(int fd, __u32 dir, __u32 seq, int timeout_ms)
 {
 	struct lfq_wait_req req = {
@@ -112,66 +106,37 @@ static int raw_wait(int fd, __u32 dir, __u32 seq, int timeout_ms)
 
 /* A turn ring seen through the raw ABI: its fd and both mappings. */
 struct raw {
-	int fd;
-	struct lfq_info info;
-	const struct lfq_desc *desc;
-	unsigned char *region;
+	struct lfq_raw_map m;
 	struct lfq_turn_hdr *hdr;
 	struct lfq_claim *claims;
 };
 
+/* Map the turn ring behind fd, which r owns from now on: 0 or -errno. */
 static int raw_map(struct raw *r, int fd)
 {
-	void *p;
+	int ret = lfq_raw_map_fd(&r->m, fd);
 
-	memset(r, 0, sizeof(*r));
-	r->fd = fd;
-	if (ioctl(fd, LFQ_IOC_INFO, &r->info))
-		return -errno;
-	p = mmap(NULL, r->info.desc_size, PROT_READ, MAP_SHARED, fd,
-		 (off_t)r->info.desc_off);
-	if (p == MAP_FAILED)
-		return -errno;
-	r->desc = p;
-	p = mmap(NULL, r->info.ring_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 fd, (off_t)r->info.ring_off);
-	if (p == MAP_FAILED)
-		return -errno;
-	r->region = p;
-	r->hdr = p;
-	r->claims = (void *)(r->region + r->info.claims_off);
-	return 0;
+	r->hdr = (void *)r->m.region;
+	r->claims = lfq_raw_claims(&r->m);
+	return ret;
 }
 
 /* A new turn ring, mapped: 0 or -errno. */
 static int raw_open(struct raw *r, unsigned int capacity, unsigned int elem)
 {
 	struct lfq_create c = turn(capacity, elem);
-	int fd = raw_create(&c), ret;
 
-	if (fd < 0)
-		return fd;
-	ret = raw_map(r, fd);
-	if (ret)
-		close(fd);
-	return ret;
+	return raw_map(r, raw_create(&c));
 }
 
 static void raw_close(struct raw *r)
 {
-	if (r->desc)
-		munmap((void *)r->desc, r->info.desc_size);
-	if (r->region)
-		munmap(r->region, r->info.ring_size);
-	if (r->fd > 0)
-		close(r->fd);
-	memset(r, 0, sizeof(*r));
+	lfq_raw_unmap(&r->m);
 }
 
 static __u64 *raw_turn(const struct raw *r, __u64 pos)
 {
-	return (__u64 *)(r->region + r->info.slots_off +
-			 (pos & (r->info.capacity - 1)) * r->info.slot_stride);
+	return lfq_raw_slot(&r->m, pos);
 }
 
 static void *raw_elem(const struct raw *r, __u64 pos)
@@ -182,7 +147,7 @@ static void *raw_elem(const struct raw *r, __u64 pos)
 /* 2 * lap of ticket pos: the turn at which its producer may write. */
 static __u64 lap2(const struct raw *r, __u64 pos)
 {
-	return pos / r->info.capacity * 2;
+	return pos / r->m.info.capacity * 2;
 }
 
 /* Write claim record rec as a participant does: pos, then state. */
@@ -211,7 +176,7 @@ static __u64 take_tail(struct raw *r)
  */
 static int raw_take(struct raw *r, __u32 state, __u32 *rec, __u64 *t)
 {
-	int j = raw_join(r->fd, rec);
+	int j = raw_join(r->m.fd, rec);
 
 	if (j < 0)
 		return j;
@@ -223,7 +188,7 @@ static int raw_take(struct raw *r, __u32 state, __u32 *rec, __u64 *t)
 /* Push item (producer, seq) by hand at a ticket we hold. */
 static void raw_publish(struct raw *r, __u64 pos, __u32 producer, __u64 seq)
 {
-	lfq_test_item_make(raw_elem(r, pos), r->info.elem_size, producer, seq);
+	lfq_test_item_make(raw_elem(r, pos), r->m.info.elem_size, producer, seq);
 	st64(raw_turn(r, pos), lap2(r, pos) + 1);
 }
 
@@ -584,8 +549,6 @@ TEST(turn_info_and_descriptor_describe_the_ring)
 {
 	unsigned long long stride = LFQ_STRIDE(LFQ_TURN_SLOT_HDR, 100);
 	struct lfq_create c = turn(64, 100);
-	size_t psz = getpagesize();
-	unsigned long long claims = LFQ_TURN_SLOTS_OFF + 64 * stride;
 	struct lfq_info info;
 	struct raw r;
 	int fd;
@@ -593,30 +556,13 @@ TEST(turn_info_and_descriptor_describe_the_ring)
 	REQUIRE_DEV();
 	fd = raw_create(&c);
 	ASSERT_LE(0, fd);
-	memset(&info, 0xa5, sizeof(info));
-	ASSERT_EQ(0, ioctl(fd, LFQ_IOC_INFO, &info));
-	EXPECT_EQ(LFQ_MAGIC, info.magic);
-	EXPECT_EQ(LFQ_ABI_VERSION, info.abi_version);
-	EXPECT_EQ(LFQ_RING_TURN, info.type);
-	EXPECT_EQ(0, info.flags);
-	EXPECT_EQ(64, info.capacity);
-	EXPECT_EQ(100, info.elem_size);
-	EXPECT_EQ(0, info.policy);
-	EXPECT_EQ(stride, info.slot_stride);
-	EXPECT_EQ(LFQ_OFF_DESC, info.desc_off);
-	EXPECT_EQ(psz, info.desc_size);
-	EXPECT_EQ(LFQ_OFF_RING, info.ring_off);
-	EXPECT_EQ(LFQ_TURN_SLOTS_OFF, info.slots_off);
-	EXPECT_EQ(claims, info.claims_off);
-	EXPECT_EQ(LFQ_CLAIMS, info.nr_claims);
-	EXPECT_EQ((claims + LFQ_CLAIMS * sizeof(struct lfq_claim) + psz - 1) &
-		  ~(psz - 1), info.ring_size);
-	EXPECT_EQ(0, info.__pad | info.__resv[0]);
+	expect_info(_metadata, fd, &c, LFQ_TURN_SLOTS_OFF, stride,
+		    sizeof(struct lfq_claim), &info);
 
 	ASSERT_EQ(0, raw_map(&r, fd));
-	EXPECT_EQ(0, memcmp(&r.desc->info, &info, sizeof(info)));
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
-	EXPECT_EQ(0, r.desc->__resv0 | r.desc->__resv1[0] | r.desc->__resv1[6]);
+	EXPECT_EQ(0, memcmp(&r.m.desc->info, &info, sizeof(info)));
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
+	EXPECT_EQ(0, r.m.desc->__resv0 | r.m.desc->__resv1[0] | r.m.desc->__resv1[6]);
 	raw_close(&r);
 }
 
@@ -629,16 +575,16 @@ TEST(turn_ring_region_starts_zeroed_with_claims_at_the_end)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 8, ITEM));
-	for (i = 0; i < r.info.ring_size; i++)
-		if (r.region[i])
+	for (i = 0; i < r.m.info.ring_size; i++)
+		if (r.m.region[i])
 			break;
-	EXPECT_EQ(r.info.ring_size, i);
+	EXPECT_EQ(r.m.info.ring_size, i);
 	/* the last record is in the mapping, nothing lies beyond it */
-	EXPECT_GE(r.info.ring_size, r.info.claims_off +
-		  r.info.nr_claims * sizeof(struct lfq_claim));
+	EXPECT_GE(r.m.info.ring_size, r.m.info.claims_off +
+		  r.m.info.nr_claims * sizeof(struct lfq_claim));
 	EXPECT_EQ(0, r.claims[LFQ_CLAIMS - 1].state);
-	p = mmap(NULL, r.info.ring_size + psz, PROT_READ | PROT_WRITE,
-		 MAP_SHARED, r.fd, LFQ_OFF_RING);
+	p = mmap(NULL, r.m.info.ring_size + psz, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, r.m.fd, LFQ_OFF_RING);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EINVAL, errno);
 	raw_close(&r);
@@ -648,23 +594,12 @@ TEST(turn_ring_region_starts_zeroed_with_claims_at_the_end)
 TEST(turn_layout_is_the_same_on_every_backend)
 {
 	struct lfq_create c = turn(32, 200);
-	const struct lfq_info *a, *b;
 	struct lfq_ring *dev, *heap;
-	ssize_t size;
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, lfq_ring_create(&dev, &c, LFQ_MEM_DEV));
 	ASSERT_EQ(0, lfq_ring_create(&heap, &c, LFQ_MEM_HEAP));
-	a = lfq_ring_info(dev);
-	b = lfq_ring_info(heap);
-	EXPECT_EQ(a->slot_stride, b->slot_stride);
-	EXPECT_EQ(a->slots_off, b->slots_off);
-	EXPECT_EQ(a->claims_off, b->claims_off);
-	EXPECT_EQ(a->nr_claims, b->nr_claims);
-	EXPECT_EQ(a->ring_size, b->ring_size);
-	EXPECT_EQ(a->desc_size, b->desc_size);
-	size = lfq_ring_mem_size(&c);
-	EXPECT_EQ((ssize_t)(a->desc_size + a->ring_size), size);
+	expect_same_layout(_metadata, &c, dev, heap);
 	lfq_ring_destroy(heap);
 	lfq_ring_destroy(dev);
 }
@@ -811,7 +746,7 @@ TEST(join_hands_out_every_record_once_then_ebusy)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	fd = r.fd;
+	fd = r.m.fd;
 	ASSERT_EQ(0, ioctl(fd, LFQ_IOC_INFO, &info));
 	rec = ~0U;
 	j[0] = raw_join(fd, &rec);
@@ -858,7 +793,7 @@ TEST(join_hands_out_every_record_once_then_ebusy)
 	EXPECT_EQ(0, rec);
 	close(extra);
 	/* all of them left idle: nothing to repair, nothing counted */
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	raw_close(&r);
 }
 
@@ -875,18 +810,18 @@ TEST(join_resets_the_record_and_the_ring_outlives_the_ring_fd)
 	cl = &r.claims[0];
 	cl->pos = 12345;
 	cl->state = 77;
-	j = raw_join(r.fd, &rec);
+	j = raw_join(r.m.fd, &rec);
 	ASSERT_LE(0, j);
 	ASSERT_EQ(0, rec);
 	EXPECT_EQ(0, cl->pos);
 	EXPECT_EQ(LFQ_CLAIM_IDLE, cl->state);
 	/* the joined fd holds the ring: the ring fd can go */
-	close(r.fd);
-	r.fd = -1;
+	close(r.m.fd);
+	r.m.fd = -1;
 	raw_claim(&r, 0, LFQ_CLAIM_PUSH_PENDING, 0);
 	close(j);		/* the last fd: the ring goes with it */
-	munmap((void *)r.desc, r.info.desc_size);
-	munmap(r.region, r.info.ring_size);
+	munmap((void *)r.m.desc, r.m.info.desc_size);
+	munmap(r.m.region, r.m.info.ring_size);
 }
 
 TEST(join_is_refused_where_there_are_no_records)
@@ -949,7 +884,7 @@ TEST(liblfq_writes_its_claim_record)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	ASSERT_EQ(0, participant(&h, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
 	/* record 0 is ours */
 	EXPECT_EQ(LFQ_CLAIM_IDLE, r.claims[0].state);
 	ASSERT_EQ(0, lfq_turn_push(h, elem));
@@ -979,7 +914,7 @@ TEST(liblfq_writes_its_claim_record)
 	EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(h, elem));
 	EXPECT_EQ(LFQ_CLAIM_IDLE, r.claims[0].state);
 	lfq_ring_destroy(h);
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	raw_close(&r);
 }
 
@@ -993,20 +928,20 @@ TEST(wait_rejects_bad_requests)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	EXPECT_EQ(-EINVAL, raw_wait(r.fd, 0, 0, 0));
-	EXPECT_EQ(-EINVAL, raw_wait(r.fd, LFQ_WAKE_ALL, 0, 0));
-	EXPECT_EQ(-EINVAL, raw_wait(r.fd, 4, 0, 0));
-	EXPECT_EQ(-EINVAL, raw_wait(r.fd, 1U << 31, 0, 0));
-	EXPECT_EQ(-EINVAL, raw_wait(r.fd, LFQ_WAKE_NOT_FULL, 0, -2));
-	EXPECT_EQ(-EINVAL, raw_wait(r.fd, LFQ_WAKE_NOT_FULL, 0, INT_MIN));
+	EXPECT_EQ(-EINVAL, raw_wait(r.m.fd, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, raw_wait(r.m.fd, LFQ_WAKE_ALL, 0, 0));
+	EXPECT_EQ(-EINVAL, raw_wait(r.m.fd, 4, 0, 0));
+	EXPECT_EQ(-EINVAL, raw_wait(r.m.fd, 1U << 31, 0, 0));
+	EXPECT_EQ(-EINVAL, raw_wait(r.m.fd, LFQ_WAKE_NOT_FULL, 0, -2));
+	EXPECT_EQ(-EINVAL, raw_wait(r.m.fd, LFQ_WAKE_NOT_FULL, 0, INT_MIN));
 	req.__pad = 1;
-	EXPECT_EQ(-1, ioctl(r.fd, LFQ_IOC_WAIT, &req));
+	EXPECT_EQ(-1, ioctl(r.m.fd, LFQ_IOC_WAIT, &req));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, ioctl(r.fd, LFQ_IOC_WAIT, NULL));
+	EXPECT_EQ(-1, ioctl(r.m.fd, LFQ_IOC_WAIT, NULL));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-1, ioctl(r.fd, LFQ_IOC_WAIT, (void *)8));
+	EXPECT_EQ(-1, ioctl(r.m.fd, LFQ_IOC_WAIT, (void *)8));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-1, ioctl(r.fd, _IOW(LFQ_IOC_MAGIC, 0x04, __u64), &req));
+	EXPECT_EQ(-1, ioctl(r.m.fd, _IOW(LFQ_IOC_MAGIC, 0x04, __u64), &req));
 	EXPECT_EQ(ENOTTY, errno);	/* WAIT with the wrong size */
 	dev = dev_open();
 	ASSERT_LE(0, dev);
@@ -1029,16 +964,16 @@ TEST(wait_returns_at_once_on_a_stale_seq_and_times_out_otherwise)
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
 	alarm(20);
 	/* seq is not the word: no sleep, even forever */
-	EXPECT_EQ(0, raw_wait(r.fd, LFQ_WAKE_NOT_EMPTY, 1, -1));
-	EXPECT_EQ(0, raw_wait(r.fd, LFQ_WAKE_NOT_FULL, ~0U, -1));
+	EXPECT_EQ(0, raw_wait(r.m.fd, LFQ_WAKE_NOT_EMPTY, 1, -1));
+	EXPECT_EQ(0, raw_wait(r.m.fd, LFQ_WAKE_NOT_FULL, ~0U, -1));
 	st32(&r.hdr->not_full.futex, 41);	/* the word is ours to write */
-	EXPECT_EQ(0, raw_wait(r.fd, LFQ_WAKE_NOT_FULL, 40, -1));
-	EXPECT_EQ(-ETIMEDOUT, raw_wait(r.fd, LFQ_WAKE_NOT_FULL, 41, 0));
+	EXPECT_EQ(0, raw_wait(r.m.fd, LFQ_WAKE_NOT_FULL, 40, -1));
+	EXPECT_EQ(-ETIMEDOUT, raw_wait(r.m.fd, LFQ_WAKE_NOT_FULL, 41, 0));
 	start = now_ms();
-	EXPECT_EQ(-ETIMEDOUT, raw_wait(r.fd, LFQ_WAKE_NOT_EMPTY, 0, 0));
+	EXPECT_EQ(-ETIMEDOUT, raw_wait(r.m.fd, LFQ_WAKE_NOT_EMPTY, 0, 0));
 	EXPECT_GT(1000, now_ms() - start);
 	start = now_ms();
-	EXPECT_EQ(-ETIMEDOUT, raw_wait(r.fd, LFQ_WAKE_NOT_EMPTY, 0, 100));
+	EXPECT_EQ(-ETIMEDOUT, raw_wait(r.m.fd, LFQ_WAKE_NOT_EMPTY, 0, 100));
 	took = now_ms() - start;
 	TH_LOG("a 100 ms wait took %lld ms", took);
 	EXPECT_LE(100, took);
@@ -1095,9 +1030,9 @@ TEST(wait_is_woken_by_ioc_wake_of_its_direction_only)
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
 	alarm(30);
-	ASSERT_EQ(0, waiter_start(&w, &th, r.fd, LFQ_WAKE_NOT_EMPTY, 0, -1));
+	ASSERT_EQ(0, waiter_start(&w, &th, r.m.fd, LFQ_WAKE_NOT_EMPTY, 0, -1));
 	/* the other direction: its word moves, our sleeper stays asleep */
-	ASSERT_EQ(0, ioctl(r.fd, LFQ_IOC_WAKE, LFQ_WAKE_NOT_FULL));
+	ASSERT_EQ(0, ioctl(r.m.fd, LFQ_IOC_WAKE, LFQ_WAKE_NOT_FULL));
 	EXPECT_EQ(1, r.hdr->not_full.futex);
 	EXPECT_EQ(0, r.hdr->not_empty.futex);
 	for (end = now_ms() + 100; now_ms() < end; usleep(1000))
@@ -1105,13 +1040,13 @@ TEST(wait_is_woken_by_ioc_wake_of_its_direction_only)
 			break;
 	EXPECT_FALSE(waiter_done(&w));
 	/* its own direction wakes it */
-	ASSERT_EQ(0, ioctl(r.fd, LFQ_IOC_WAKE, LFQ_WAKE_NOT_EMPTY));
+	ASSERT_EQ(0, ioctl(r.m.fd, LFQ_IOC_WAKE, LFQ_WAKE_NOT_EMPTY));
 	pthread_join(th, NULL);
 	EXPECT_EQ(0, w.ret);
 	EXPECT_EQ(1, r.hdr->not_empty.futex);
 	/* and WAKE_ALL wakes a NOT_FULL sleeper, bumping both words */
-	ASSERT_EQ(0, waiter_start(&w, &th, r.fd, LFQ_WAKE_NOT_FULL, 1, -1));
-	ASSERT_EQ(0, ioctl(r.fd, LFQ_IOC_WAKE, LFQ_WAKE_ALL));
+	ASSERT_EQ(0, waiter_start(&w, &th, r.m.fd, LFQ_WAKE_NOT_FULL, 1, -1));
+	ASSERT_EQ(0, ioctl(r.m.fd, LFQ_IOC_WAKE, LFQ_WAKE_ALL));
 	pthread_join(th, NULL);
 	EXPECT_EQ(0, w.ret);
 	EXPECT_EQ(2, r.hdr->not_empty.futex);
@@ -1119,11 +1054,11 @@ TEST(wait_is_woken_by_ioc_wake_of_its_direction_only)
 	/* through a joined fd, the same ring */
 	{
 		__u32 rec;
-		int j = raw_join(r.fd, &rec);
+		int j = raw_join(r.m.fd, &rec);
 
 		ASSERT_LE(0, j);
 		ASSERT_EQ(0, waiter_start(&w, &th, j, LFQ_WAKE_NOT_EMPTY, 2, -1));
-		ASSERT_EQ(0, ioctl(r.fd, LFQ_IOC_WAKE, LFQ_WAKE_NOT_EMPTY));
+		ASSERT_EQ(0, ioctl(r.m.fd, LFQ_IOC_WAKE, LFQ_WAKE_NOT_EMPTY));
 		pthread_join(th, NULL);
 		EXPECT_EQ(0, w.ret);
 		close(j);
@@ -1148,14 +1083,14 @@ TEST(wait_is_interrupted_by_a_signal)
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
 	alarm(30);
-	ASSERT_EQ(0, waiter_start(&w, &th, r.fd, LFQ_WAKE_NOT_FULL, 0, WAIT_MS));
+	ASSERT_EQ(0, waiter_start(&w, &th, r.m.fd, LFQ_WAKE_NOT_FULL, 0, WAIT_MS));
 	ASSERT_EQ(0, pthread_kill(th, SIGUSR1));
 	pthread_join(th, NULL);
 	EXPECT_EQ(-EINTR, w.ret);
 	/* SA_RESTART makes no difference: the wait says EINTR */
 	sa.sa_flags = SA_RESTART;
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, waiter_start(&w, &th, r.fd, LFQ_WAKE_NOT_FULL, 0, -1));
+	ASSERT_EQ(0, waiter_start(&w, &th, r.m.fd, LFQ_WAKE_NOT_FULL, 0, -1));
 	ASSERT_EQ(0, pthread_kill(th, SIGUSR1));
 	pthread_join(th, NULL);
 	EXPECT_EQ(-EINTR, w.ret);
@@ -1180,10 +1115,10 @@ TEST(wait_is_woken_by_kernel_threads)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, 2, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	alarm(30);
 	/* nobody announced: a kernel push bumps nothing */
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 1, 0, 1, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 1, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, job_wait(job, &res));
 	EXPECT_EQ(1, res.moved);
@@ -1192,9 +1127,9 @@ TEST(wait_is_woken_by_kernel_threads)
 
 	/* a sleeper on NOT_EMPTY, as liblfq announces one */
 	__atomic_add_fetch(&r.hdr->not_empty.waiters, 1, __ATOMIC_SEQ_CST);
-	ASSERT_EQ(0, waiter_start(&w, &th, r.fd, LFQ_WAKE_NOT_EMPTY,
+	ASSERT_EQ(0, waiter_start(&w, &th, r.m.fd, LFQ_WAKE_NOT_EMPTY,
 				  ld32(&r.hdr->not_empty.futex), WAIT_MS));
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 1, 0, 1, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 1, 0, 1, 1);
 	ASSERT_LE(0, job);
 	pthread_join(th, NULL);
 	EXPECT_EQ(0, w.ret);
@@ -1208,9 +1143,9 @@ TEST(wait_is_woken_by_kernel_threads)
 	ASSERT_EQ(0, lfq_turn_try_push(h, elem));
 	ASSERT_EQ(-ENOSPC, lfq_turn_try_push(h, elem));
 	__atomic_add_fetch(&r.hdr->not_full.waiters, 1, __ATOMIC_SEQ_CST);
-	ASSERT_EQ(0, waiter_start(&w, &th, r.fd, LFQ_WAKE_NOT_FULL,
+	ASSERT_EQ(0, waiter_start(&w, &th, r.m.fd, LFQ_WAKE_NOT_FULL,
 				  ld32(&r.hdr->not_full.futex), WAIT_MS));
-	job = job_run(r.fd, LFQ_TEST_CONSUME, 1, 1, 2, 1);
+	job = job_run(r.m.fd, LFQ_TEST_CONSUME, 1, 1, 2, 1);
 	ASSERT_LE(0, job);
 	pthread_join(th, NULL);
 	EXPECT_EQ(0, w.ret);
@@ -1283,7 +1218,7 @@ FIXTURE_TEARDOWN(turn_transfer)
 {
 	if (self->ring)
 		lfq_ring_destroy(self->ring);
-	if (self->r.region)
+	if (self->r.m.region)
 		raw_close(&self->r);
 }
 
@@ -1304,8 +1239,8 @@ turn_transfer_prepare(struct __test_metadata *_metadata,
 	struct lfq_test_job j;
 
 	ASSERT_EQ(0, raw_open(&self->r, variant->capacity, variant->elem_size));
-	ASSERT_EQ(0, lfq_ring_attach(&self->ring, self->r.fd));
-	side_init(s, self->r.fd, variant->mode, variant->user_threads,
+	ASSERT_EQ(0, lfq_ring_attach(&self->ring, self->r.m.fd));
+	side_init(s, self->r.m.fd, variant->mode, variant->user_threads,
 		  variant->elem_size, variant->capacity, variant->items,
 		  variant->pause_every);
 	if (kernel_role == LFQ_TEST_CONSUME) {
@@ -1316,7 +1251,7 @@ turn_transfer_prepare(struct __test_metadata *_metadata,
 		s->producers = variant->kernel_threads;
 		producers = 0;				/* first id */
 	}
-	j = job_params(self->r.fd, kernel_role, variant->kernel_threads,
+	j = job_params(self->r.m.fd, kernel_role, variant->kernel_threads,
 		       producers, variant->items, variant->kernel_burst);
 	j.flags = variant->kernel_flags;
 	j.pause_every = variant->pause_every / 2;
@@ -1337,7 +1272,7 @@ static void turn_transfer_quiet(struct __test_metadata *_metadata,
 	EXPECT_EQ(ld64(&self->r.hdr->head), ld64(&self->r.hdr->tail));
 	EXPECT_EQ(0, self->r.hdr->not_empty.waiters);
 	EXPECT_EQ(0, self->r.hdr->not_full.waiters);
-	EXPECT_REPAIRS(self->r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(self->r.m.desc, 0, 0, 0, 0);
 	free(elem);
 }
 
@@ -1501,7 +1436,7 @@ TEST_F_TIMEOUT(slow, processes_share_a_turn_ring, 60)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 16, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&ring, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&ring, r.m.fd));
 	sh = mmap(NULL, shsize, PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
@@ -1521,10 +1456,10 @@ TEST_F_TIMEOUT(slow, processes_share_a_turn_ring, 60)
 			_exit(proc_consume(fd, sh, 2, items));
 		}
 		if (i == 1)
-			_exit(proc_consume(r.fd, sh, 2, items));
-		_exit(proc_produce(r.fd, i - 2, items));
+			_exit(proc_consume(r.m.fd, sh, 2, items));
+		_exit(proc_produce(r.m.fd, i - 2, items));
 	}
-	ASSERT_EQ(0, send_fd(sv[0], r.fd));
+	ASSERT_EQ(0, send_fd(sv[0], r.m.fd));
 	for (i = 2; i < 4; i++) {
 		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
 		EXPECT_EQ(0, status)
@@ -1544,7 +1479,7 @@ TEST_F_TIMEOUT(slow, processes_share_a_turn_ring, 60)
 		;
 	EXPECT_EQ(2 * items, i);
 	EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(ring, stop));
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	close(sv[0]);
 	close(sv[1]);
 	munmap(sh, shsize);
@@ -1572,46 +1507,46 @@ TEST(repair_idle_pending_and_garbage_records)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	j = raw_join(r.fd, &rec);
+	j = raw_join(r.m.fd, &rec);
 	ASSERT_LE(0, j);
 	ASSERT_EQ(0, rec);
 	close(j);
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 
 	/* died announcing a claim: the kernel cannot know, counts it */
-	j = raw_join(r.fd, &rec);
+	j = raw_join(r.m.fd, &rec);
 	ASSERT_EQ(0, rec);
 	raw_claim(&r, rec, LFQ_CLAIM_PUSH_PENDING, 0);
 	close(j);
-	EXPECT_REPAIRS(r.desc, 0, 0, 1, 0);
-	j = raw_join(r.fd, &rec);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 1, 0);
+	j = raw_join(r.m.fd, &rec);
 	ASSERT_EQ(0, rec);		/* freed at once */
 	raw_claim(&r, rec, LFQ_CLAIM_POP_PENDING, 5);
 	close(j);
-	EXPECT_REPAIRS(r.desc, 0, 0, 2, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 2, 0);
 
 	/* a state no participant writes: an error, the record freed */
-	j = raw_join(r.fd, &rec);
+	j = raw_join(r.m.fd, &rec);
 	ASSERT_EQ(0, rec);
 	raw_claim(&r, rec, 77, 3);
 	close(j);
-	EXPECT_REPAIRS(r.desc, 0, 0, 2, 1);
-	j = raw_join(r.fd, &rec);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 2, 1);
+	j = raw_join(r.m.fd, &rec);
 	ASSERT_EQ(0, rec);
 	raw_claim(&r, rec, ~0U, ~0ULL);
 	close(j);
-	EXPECT_REPAIRS(r.desc, 0, 0, 2, 2);
-	j = raw_join(r.fd, &rec);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 2, 2);
+	j = raw_join(r.m.fd, &rec);
 	ASSERT_LE(0, j);
 	EXPECT_EQ(0, rec);
 	close(j);
-	fdinfo(r.fd, text, sizeof(text));
+	fdinfo(r.m.fd, text, sizeof(text));
 	EXPECT_NE(NULL, strstr(text, "lfq-errors:\t2\n"));
 	EXPECT_NE(NULL, strstr(text,
 		"lfq-repaired:\t0 skipped 0 dropped 2 unresolved\n"));
 
 	/* nothing was touched: the ring works */
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	EXPECT_EQ(0, lfq_turn_try_push(h, elem));
 	EXPECT_EQ(0, lfq_turn_try_pop(h, elem));
 	EXPECT_EQ(1, r.hdr->head);
@@ -1671,7 +1606,7 @@ static void raw_open_with_items(struct __test_metadata *_metadata,
 	unsigned int seq;
 
 	ASSERT_EQ(0, raw_open(r, capacity, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(h, r->fd));
+	ASSERT_EQ(0, lfq_ring_attach(h, r->m.fd));
 	for (seq = 0; seq < n; seq++)
 		ASSERT_EQ(0, push_item(*h, 0, seq));
 }
@@ -1691,8 +1626,8 @@ TEST(joined_handle_holds_one_ticket_at_a_time)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	ASSERT_EQ(0, participant(&h, r.fd));
-	ASSERT_EQ(0, lfq_ring_attach(&plain, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&plain, r.m.fd));
 	k = 0;			/* the first record goes to the first joiner */
 	ASSERT_EQ(0, lfq_turn_push_reserve(h, &a));
 	EXPECT_EQ(LFQ_CLAIM_PUSH, r.claims[k].state);
@@ -1721,7 +1656,7 @@ TEST(joined_handle_holds_one_ticket_at_a_time)
 	EXPECT_EQ(LFQ_CLAIM_IDLE, r.claims[k].state);
 	lfq_ring_destroy(plain);
 	lfq_ring_destroy(h);
-	EXPECT_EQ(0, r.desc->skipped + r.desc->dropped + r.desc->unresolved);
+	EXPECT_EQ(0, r.m.desc->skipped + r.m.desc->dropped + r.m.desc->unresolved);
 	raw_close(&r);
 }
 
@@ -1749,7 +1684,7 @@ TEST(fork_unjoins_the_childs_copy_of_a_joined_handle)
 	ASSERT_LE(0, parent);
 	if (parent == 0) {
 		/* the joined participant that will die holding a ticket */
-		if (participant(&h, r.fd))
+		if (participant(&h, r.m.fd))
 			_exit(1);
 		child = fork();
 		if (child < 0)
@@ -1784,7 +1719,7 @@ TEST(fork_unjoins_the_childs_copy_of_a_joined_handle)
 	kill(parent, SIGKILL);
 	ASSERT_EQ(parent, waitpid(parent, &status, 0));
 	/* the grandchild lives on, yet ticket 1 is repaired */
-	ASSERT_EQ(0, wait_u64(&r.desc->skipped, 1, REPAIR_MS));
+	ASSERT_EQ(0, wait_u64(&r.m.desc->skipped, 1, REPAIR_MS));
 	EXPECT_EQ(1 | LFQ_TURN_SKIPPED, *raw_turn(&r, 1));
 	/* let it push ticket 2 and go */
 	ASSERT_EQ(1, write(to_child[1], "g", 1));
@@ -1817,19 +1752,19 @@ TEST(repair_skips_a_dead_producers_ticket)
 	EXPECT_TRUE(pop_is(h, 0, 0));
 	EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(h, elem));	/* the hole */
 	close(j);
-	ASSERT_EQ(0, wait_u64(&r.desc->skipped, 1, REPAIR_MS));
+	ASSERT_EQ(0, wait_u64(&r.m.desc->skipped, 1, REPAIR_MS));
 	EXPECT_EQ(1 | LFQ_TURN_SKIPPED, *raw_turn(&r, t));
 	EXPECT_TRUE(pop_is(h, 0, 1));
 	EXPECT_EQ(3, r.hdr->tail);
 	EXPECT_EQ(2, *raw_turn(&r, t));		/* released for the next lap */
 	EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(h, elem));
-	EXPECT_EQ(0, wait_record_free(r.fd, rec, REPAIR_MS));
+	EXPECT_EQ(0, wait_record_free(r.m.fd, rec, REPAIR_MS));
 	for (i = 2; i < 12; i++) {
 		ASSERT_EQ(0, push_item(h, 0, i));
 		EXPECT_TRUE(pop_is(h, 0, i));
 	}
-	EXPECT_REPAIRS(r.desc, 1, 0, 0, 0);
-	fdinfo(r.fd, text, sizeof(text));
+	EXPECT_REPAIRS(r.m.desc, 1, 0, 0, 0);
+	fdinfo(r.m.fd, text, sizeof(text));
 	EXPECT_NE(NULL, strstr(text,
 		"lfq-repaired:\t1 skipped 0 dropped 0 unresolved\n"));
 	lfq_ring_destroy(h);
@@ -1848,7 +1783,7 @@ TEST(repair_hole_is_passed_over_by_kernel_consumers)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	ASSERT_EQ(0, participant(&h, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
 	ASSERT_EQ(0, push_item(h, 0, 0));
 	ASSERT_EQ(0, push_item(h, 0, 1));
 	j = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
@@ -1856,7 +1791,7 @@ TEST(repair_hole_is_passed_over_by_kernel_consumers)
 	ASSERT_EQ(2, t);
 	ASSERT_EQ(0, push_item(h, 0, 2));
 	alarm(25);
-	job = job_run(r.fd, LFQ_TEST_CONSUME, 2, 1, 10, 1);
+	job = job_run(r.m.fd, LFQ_TEST_CONSUME, 2, 1, 10, 1);
 	ASSERT_LE(0, job);
 	/* the kernel takes seq 0 and 1 and sleeps at the hole, ticketless */
 	ASSERT_EQ(0, wait_u32_nonzero(&r.hdr->not_empty.waiters, WAIT_MS));
@@ -1869,7 +1804,7 @@ TEST(repair_hole_is_passed_over_by_kernel_consumers)
 	LOG_RESULT("kernel consumers", res);
 	EXPECT_EXACT(res, 10);
 	EXPECT_EQ(11, r.hdr->tail);
-	EXPECT_REPAIRS(r.desc, 1, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 1, 0, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -1891,14 +1826,14 @@ TEST(repair_gives_a_dead_consumers_slot_back_to_producers)
 	EXPECT_TRUE(pop_is(h, 0, 1));
 	EXPECT_EQ(-ENOSPC, push_item(h, 0, 2));	/* slot 0 is still read */
 	close(j);
-	ASSERT_EQ(0, wait_u64(&r.desc->dropped, 1, REPAIR_MS));
+	ASSERT_EQ(0, wait_u64(&r.m.desc->dropped, 1, REPAIR_MS));
 	EXPECT_EQ(2, *raw_turn(&r, u));
 	EXPECT_EQ(0, push_item(h, 0, 2));
 	EXPECT_EQ(0, push_item(h, 0, 3));
 	EXPECT_TRUE(pop_is(h, 0, 2));
 	EXPECT_TRUE(pop_is(h, 0, 3));
 	EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(h, elem));
-	EXPECT_REPAIRS(r.desc, 0, 1, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 1, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -1918,16 +1853,16 @@ TEST(repair_of_a_dead_consumer_of_a_skipped_ticket_drops_nothing)
 	ASSERT_LE(0, j);
 	ASSERT_EQ(0, push_item(h, 0, 1));
 	close(j);
-	ASSERT_EQ(0, wait_u64(&r.desc->skipped, 1, REPAIR_MS));
+	ASSERT_EQ(0, wait_u64(&r.m.desc->skipped, 1, REPAIR_MS));
 	EXPECT_TRUE(pop_is(h, 0, 0));
-	EXPECT_EQ(0, wait_record_free(r.fd, rec, REPAIR_MS));
+	EXPECT_EQ(0, wait_record_free(r.m.fd, rec, REPAIR_MS));
 	j = raw_take(&r, LFQ_CLAIM_POP, &rec, &u);
 	ASSERT_LE(0, j);
 	ASSERT_EQ(t, u);
 	close(j);
 	ASSERT_EQ(0, wait_u64(raw_turn(&r, t), 2, REPAIR_MS));
 	EXPECT_TRUE(pop_is(h, 0, 1));
-	EXPECT_REPAIRS(r.desc, 1, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 1, 0, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -1944,13 +1879,13 @@ TEST(repair_of_a_claim_that_was_finished_does_nothing)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	j = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
 	ASSERT_LE(0, j);
 	ASSERT_EQ(0, rec);
 	raw_publish(&r, t, 0, 0);
 	close(j);
-	ASSERT_EQ(0, wait_record_free(r.fd, 0, REPAIR_MS));
+	ASSERT_EQ(0, wait_record_free(r.m.fd, 0, REPAIR_MS));
 	EXPECT_TRUE(pop_is(h, 0, 0));
 
 	ASSERT_EQ(0, push_item(h, 0, 1));
@@ -1959,25 +1894,25 @@ TEST(repair_of_a_claim_that_was_finished_does_nothing)
 	memcpy(elem, raw_elem(&r, t), ITEM);
 	st64(raw_turn(&r, t), lap2(&r, t) + 2);
 	close(j);
-	ASSERT_EQ(0, wait_record_free(r.fd, 0, REPAIR_MS));
+	ASSERT_EQ(0, wait_record_free(r.m.fd, 0, REPAIR_MS));
 	EXPECT_EQ(0, lfq_test_item_bad(elem, ITEM, 1));
 	/* and a record of a ticket laps old */
 	for (t = 2; t < 11; t++) {
 		ASSERT_EQ(0, push_item(h, 0, t));
 		EXPECT_TRUE(pop_is(h, 0, t));
 	}
-	j = raw_join(r.fd, &rec);
+	j = raw_join(r.m.fd, &rec);
 	raw_claim(&r, rec, LFQ_CLAIM_PUSH, 1);
 	close(j);
-	ASSERT_EQ(0, wait_record_free(r.fd, 0, REPAIR_MS));
-	j = raw_join(r.fd, &rec);
+	ASSERT_EQ(0, wait_record_free(r.m.fd, 0, REPAIR_MS));
+	j = raw_join(r.m.fd, &rec);
 	raw_claim(&r, rec, LFQ_CLAIM_POP, 2);
 	close(j);
-	ASSERT_EQ(0, wait_record_free(r.fd, 0, REPAIR_MS));
+	ASSERT_EQ(0, wait_record_free(r.m.fd, 0, REPAIR_MS));
 	EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(h, elem));
 	EXPECT_EQ(0, push_item(h, 0, 11));
 	EXPECT_TRUE(pop_is(h, 0, 11));
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -2024,27 +1959,27 @@ TEST(repair_of_a_producer_waits_until_its_slot_comes_round)
 	ASSERT_EQ(0, rec);
 	ASSERT_EQ(2, t);	/* slot 0, lap 1: seq 0 is still in it */
 	close(j);
-	EXPECT_EQ(0, r.desc->skipped);
-	n = join_all(r.fd, js, recs);
+	EXPECT_EQ(0, r.m.desc->skipped);
+	n = join_all(r.m.fd, js, recs);
 	EXPECT_EQ(LFQ_CLAIMS - 1, n);
 	for (k = 0; k < n; k++)
 		EXPECT_NE(0, recs[k]);
-	EXPECT_EQ(-EBUSY, raw_join(r.fd, &rec));
+	EXPECT_EQ(-EBUSY, raw_join(r.m.fd, &rec));
 	close_all(js, n);
-	EXPECT_EQ(0, r.desc->skipped);
+	EXPECT_EQ(0, r.m.desc->skipped);
 	EXPECT_EQ(1, *raw_turn(&r, t));
 	start = now_ms();
 	EXPECT_TRUE(pop_is(h, 0, 0));		/* slot 0 comes round */
-	ASSERT_EQ(0, wait_u64(&r.desc->skipped, 1, REPAIR_MS));
+	ASSERT_EQ(0, wait_u64(&r.m.desc->skipped, 1, REPAIR_MS));
 	TH_LOG("repaired %lld ms after the slot came round", now_ms() - start);
 	EXPECT_EQ(3 | LFQ_TURN_SKIPPED, *raw_turn(&r, t));
-	EXPECT_EQ(0, wait_record_free(r.fd, 0, REPAIR_MS));
+	EXPECT_EQ(0, wait_record_free(r.m.fd, 0, REPAIR_MS));
 	EXPECT_TRUE(pop_is(h, 0, 1));
 	EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(h, elem));
 	EXPECT_EQ(3, r.hdr->tail);
 	EXPECT_EQ(0, push_item(h, 0, 2));
 	EXPECT_TRUE(pop_is(h, 0, 2));
-	EXPECT_REPAIRS(r.desc, 1, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 1, 0, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -2064,24 +1999,24 @@ TEST(repair_of_a_consumer_waits_until_its_item_comes)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 2, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	j = raw_take(&r, LFQ_CLAIM_POP, &rec, &u);
 	ASSERT_LE(0, j);
 	ASSERT_EQ(0, u);
 	close(j);
-	n = join_all(r.fd, js, recs);
+	n = join_all(r.m.fd, js, recs);
 	EXPECT_EQ(LFQ_CLAIMS - 1, n);
 	close_all(js, n);
-	EXPECT_EQ(0, r.desc->dropped);
+	EXPECT_EQ(0, r.m.desc->dropped);
 	ASSERT_EQ(0, push_item(h, 0, 0));
-	ASSERT_EQ(0, wait_u64(&r.desc->dropped, 1, REPAIR_MS));
+	ASSERT_EQ(0, wait_u64(&r.m.desc->dropped, 1, REPAIR_MS));
 	EXPECT_EQ(2, *raw_turn(&r, u));
 	ASSERT_EQ(0, push_item(h, 0, 1));
 	ASSERT_EQ(0, push_item(h, 0, 2));
 	EXPECT_TRUE(pop_is(h, 0, 1));
 	EXPECT_TRUE(pop_is(h, 0, 2));
 	EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(h, elem));
-	EXPECT_REPAIRS(r.desc, 0, 1, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 1, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -2103,14 +2038,14 @@ TEST(repair_of_eight_dead_producers_over_two_laps)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	ASSERT_EQ(0, participant(&h, r.fd));
+	ASSERT_EQ(0, participant(&h, r.m.fd));
 	for (k = 0; k < 8; k++) {
 		j[k] = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
 		ASSERT_LE(0, j[k]);
 	}
 	alarm(25);
 	start = now_ms();
-	job = job_run(r.fd, LFQ_TEST_CONSUME, 1, 1, 1, 1);
+	job = job_run(r.m.fd, LFQ_TEST_CONSUME, 1, 1, 1, 1);
 	ASSERT_LE(0, job);
 	for (k = 0; k < 8; k++)
 		close(j[k]);
@@ -2120,7 +2055,7 @@ TEST(repair_of_eight_dead_producers_over_two_laps)
 	TH_LOG("through eight holes in %lld ms", now_ms() - start);
 	EXPECT_EXACT(res, 1);
 	EXPECT_EQ(9, r.hdr->tail);
-	EXPECT_REPAIRS(r.desc, 8, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 8, 0, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -2136,7 +2071,7 @@ static int wait_claim_state(struct raw *r, __u32 state, int ms)
 	unsigned int k;
 
 	for (;;) {
-		for (k = 0; k < r->info.nr_claims; k++)
+		for (k = 0; k < r->m.info.nr_claims; k++)
 			if (ld32(&r->claims[k].state) == state)
 				return (int)k;
 		if (now_ms() >= end)
@@ -2221,7 +2156,7 @@ TEST_F_TIMEOUT(slow, kill9_producer_holding_a_reservation, 60)
 		char c;
 
 		alarm(50);
-		if (participant(&h, r.fd) || read(go[0], &c, 1) != 1 ||
+		if (participant(&h, r.m.fd) || read(go[0], &c, 1) != 1 ||
 		    lfq_turn_push_reserve(h, &ref))
 			_exit(1);
 		lfq_test_item_make(ref.elem, ITEM, 2, 0);
@@ -2231,8 +2166,8 @@ TEST_F_TIMEOUT(slow, kill9_producer_holding_a_reservation, 60)
 			pause();
 	}
 	alarm(50);
-	side_init(&s, r.fd, U_BLOCK, 2, ITEM, 8, items, 0);
-	job = job_run(r.fd, LFQ_TEST_CONSUME, 2, 2, items, 1);
+	side_init(&s, r.m.fd, U_BLOCK, 2, ITEM, 8, items, 0);
+	job = job_run(r.m.fd, LFQ_TEST_CONSUME, 2, 2, items, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, side_start(&s, t, side_producer));
 	ASSERT_EQ(0, wait_u64_ge(&r.hdr->head, items / 2, WAIT_MS));
@@ -2250,7 +2185,7 @@ TEST_F_TIMEOUT(slow, kill9_producer_holding_a_reservation, 60)
 		TH_LOG("%s", s.why);
 	EXPECT_EXACT(res, 2 * items);
 	EXPECT_LT(ticket, r.hdr->head);
-	EXPECT_REPAIRS(r.desc, 1, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 1, 0, 0, 0);
 	EXPECT_EQ(r.hdr->head, r.hdr->tail);
 	raw_close(&r);
 }
@@ -2281,7 +2216,7 @@ TEST(kill9_producer_blocked_in_push_on_a_full_ring)
 		struct lfq_ring *me;
 
 		alarm(25);
-		if (participant(&me, r.fd) || write(rep[1], "j", 1) != 1)
+		if (participant(&me, r.m.fd) || write(rep[1], "j", 1) != 1)
 			_exit(1);
 		push_item_wait(me, 1, 0);	/* blocks: the ring is full */
 		_exit(2);
@@ -2294,8 +2229,8 @@ TEST(kill9_producer_blocked_in_push_on_a_full_ring)
 	ASSERT_EQ(0, wait_asleep(pid, pid, WAIT_MS));
 	EXPECT_LT(0, r.hdr->not_full.waiters);
 	kill9(_metadata, pid);
-	EXPECT_EQ(0, r.desc->skipped);		/* its slot is not free yet */
-	job = job_run(r.fd, LFQ_TEST_CONSUME, 1, 1, items, 1);
+	EXPECT_EQ(0, r.m.desc->skipped);		/* its slot is not free yet */
+	job = job_run(r.m.fd, LFQ_TEST_CONSUME, 1, 1, items, 1);
 	ASSERT_LE(0, job);
 	for (seq = 4; seq < items; seq++)
 		ASSERT_EQ(0, push_item_wait(h, 0, seq));
@@ -2303,7 +2238,7 @@ TEST(kill9_producer_blocked_in_push_on_a_full_ring)
 	alarm(0);
 	LOG_RESULT("kernel consumer", res);
 	EXPECT_EXACT(res, items);
-	EXPECT_REPAIRS(r.desc, 1, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 1, 0, 0, 0);
 	/* see "waiters-leak": the dead sleeper is no longer counted */
 	EXPECT_EQ(0, ld32(&r.hdr->not_full.waiters));
 	lfq_ring_destroy(h);
@@ -2342,7 +2277,7 @@ TEST_F_TIMEOUT(slow, kill9_consumer_holding_a_reservation, 60)
 		char c;
 
 		alarm(50);
-		if (participant(&h, r.fd) || read(go[0], &c, 1) != 1 ||
+		if (participant(&h, r.m.fd) || read(go[0], &c, 1) != 1 ||
 		    lfq_turn_pop_reserve(h, &ref))
 			_exit(1);
 		memcpy(elem, ref.elem, ITEM);
@@ -2352,13 +2287,13 @@ TEST_F_TIMEOUT(slow, kill9_consumer_holding_a_reservation, 60)
 			pause();
 	}
 	alarm(50);
-	ASSERT_EQ(0, lfq_ring_attach(&ring, r.fd));
-	side_init(&s, r.fd, U_BLOCK, 2, ITEM, 8, items, 0);
+	ASSERT_EQ(0, lfq_ring_attach(&ring, r.m.fd));
+	side_init(&s, r.m.fd, U_BLOCK, 2, ITEM, 8, items, 0);
 	s.producers = 2;
 	s.seen = calloc(2 * items, 1);
 	ASSERT_NE(NULL, s.seen);
 	ASSERT_EQ(0, side_start(&s, t, side_consumer));
-	job = job_run(r.fd, LFQ_TEST_PRODUCE, 2, 0, items, 1);
+	job = job_run(r.m.fd, LFQ_TEST_PRODUCE, 2, 0, items, 1);
 	ASSERT_LE(0, job);
 	ASSERT_EQ(0, wait_u64_ge(&r.hdr->tail, items / 2, WAIT_MS));
 	ASSERT_EQ(1, write(go[1], "g", 1));
@@ -2381,7 +2316,7 @@ TEST_F_TIMEOUT(slow, kill9_consumer_holding_a_reservation, 60)
 	EXPECT_EQ(2 * items - 1, s.consumed);
 	EXPECT_EQ(1, side_missing(&s));
 	EXPECT_EQ(0, s.seen[it.producer * items + it.seq]);
-	EXPECT_REPAIRS(r.desc, 0, 1, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 1, 0, 0);
 	free(s.seen);
 	lfq_ring_destroy(ring);
 	raw_close(&r);
@@ -2402,7 +2337,7 @@ TEST(kill9_consumer_blocked_in_pop_on_an_empty_ring)
 
 	REQUIRE_DEV();
 	ASSERT_EQ(0, raw_open(&r, 4, ITEM));
-	ASSERT_EQ(0, lfq_ring_attach(&h, r.fd));
+	ASSERT_EQ(0, lfq_ring_attach(&h, r.m.fd));
 	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -2410,7 +2345,7 @@ TEST(kill9_consumer_blocked_in_pop_on_an_empty_ring)
 		struct lfq_ring *me;
 
 		alarm(25);
-		if (participant(&me, r.fd) || write(rep[1], "j", 1) != 1)
+		if (participant(&me, r.m.fd) || write(rep[1], "j", 1) != 1)
 			_exit(1);
 		lfq_turn_pop(me, elem);		/* blocks: the ring is empty */
 		_exit(2);
@@ -2422,16 +2357,16 @@ TEST(kill9_consumer_blocked_in_pop_on_an_empty_ring)
 	EXPECT_EQ(0, r.claims[k].pos);
 	ASSERT_EQ(0, wait_asleep(pid, pid, WAIT_MS));
 	kill9(_metadata, pid);
-	EXPECT_EQ(0, r.desc->dropped);		/* nothing to drop yet */
+	EXPECT_EQ(0, r.m.desc->dropped);		/* nothing to drop yet */
 	ASSERT_EQ(0, push_item(h, 0, 0));
 	ASSERT_EQ(0, push_item(h, 0, 1));
 	ASSERT_EQ(0, push_item(h, 0, 2));
-	ASSERT_EQ(0, wait_u64(&r.desc->dropped, 1, REPAIR_MS));
+	ASSERT_EQ(0, wait_u64(&r.m.desc->dropped, 1, REPAIR_MS));
 	EXPECT_TRUE(pop_is(h, 0, 1));
 	EXPECT_TRUE(pop_is(h, 0, 2));
 	EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(h, elem));
 	alarm(0);
-	EXPECT_REPAIRS(r.desc, 0, 1, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 1, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -2464,7 +2399,7 @@ TEST(sigstopped_producer_times_kernel_consumers_out)
 		char c;
 
 		alarm(25);
-		if (participant(&me, r.fd) || lfq_turn_push_reserve(me, &ref))
+		if (participant(&me, r.m.fd) || lfq_turn_push_reserve(me, &ref))
 			_exit(1);
 		lfq_test_item_make(ref.elem, ITEM, 1, 0);
 		if (write(rep[1], &ref.ticket, sizeof(ref.ticket)) < 0 ||
@@ -2479,7 +2414,7 @@ TEST(sigstopped_producer_times_kernel_consumers_out)
 	sigstop_child(_metadata, pid);
 	ASSERT_EQ(0, push_item(h, 0, 2));
 	ASSERT_EQ(0, push_item(h, 0, 3));
-	j = job_params(r.fd, LFQ_TEST_CONSUME, 2, 2, 4, 2);
+	j = job_params(r.m.fd, LFQ_TEST_CONSUME, 2, 2, 4, 2);
 	expect_job_times_out(_metadata, &j, "kernel consumers", &res);
 	EXPECT_EQ(2, res.moved);
 	EXPECT_EQ(0, res.ring_errors);
@@ -2490,7 +2425,7 @@ TEST(sigstopped_producer_times_kernel_consumers_out)
 	EXPECT_TRUE(pop_is(h, 0, 2));
 	EXPECT_TRUE(pop_is(h, 0, 3));
 	EXPECT_EQ(-EAGAIN, lfq_turn_try_pop(h, elem));
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
@@ -2523,7 +2458,7 @@ TEST(sigstopped_consumer_times_kernel_producers_out)
 		char c;
 
 		alarm(25);
-		if (participant(&me, r.fd) || lfq_turn_pop_reserve(me, &ref))
+		if (participant(&me, r.m.fd) || lfq_turn_pop_reserve(me, &ref))
 			_exit(1);
 		if (write(rep[1], ref.elem, ITEM) < 0 ||
 		    read(go[0], &c, 1) != 1 || lfq_turn_pop_commit(me, &ref))
@@ -2538,7 +2473,7 @@ TEST(sigstopped_consumer_times_kernel_producers_out)
 	sigstop_child(_metadata, pid);
 	EXPECT_TRUE(pop_is(h, 0, 1));
 	EXPECT_TRUE(lfq_turn_empty(h));		/* empty, and yet full */
-	j = job_params(r.fd, LFQ_TEST_PRODUCE, 1, 1, 3, 1);
+	j = job_params(r.m.fd, LFQ_TEST_PRODUCE, 1, 1, 3, 1);
 	expect_job_times_out(_metadata, &j, "kernel producer", &res);
 	EXPECT_EQ(0, res.moved);
 	EXPECT_EQ(2, r.hdr->head);		/* no ticket taken */
@@ -2553,115 +2488,90 @@ TEST(sigstopped_consumer_times_kernel_producers_out)
 	alarm(0);
 	EXPECT_EQ(0, res.error);
 	EXPECT_EQ(3, res.moved);
-	EXPECT_REPAIRS(r.desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r.m.desc, 0, 0, 0, 0);
 	lfq_ring_destroy(h);
 	raw_close(&r);
 }
 
 /* ---- a ring scribbled on ----------------------------------------------------- */
 
-/* Garbage over a turn ring's header words, slot turns and claim records. */
-static void turn_scribble(unsigned char *region, const struct lfq_info *info,
-			  int ms)
+/*
+ * A piece of garbage over a turn ring (scribble_for()): a header word, a
+ * slot's turn or a claim record.
+ */
+static void turn_garble(unsigned char *region, const struct lfq_info *info,
+			unsigned long long rnd, unsigned long long *x)
 {
-	unsigned long long x = 0x9e3779b97f4a7c15ULL ^ getpid(), rnd;
 	size_t claim_words = info->nr_claims * sizeof(struct lfq_claim) / 8;
-	long long end = now_ms() + ms;
 	volatile __u64 *w;
-	unsigned int n;
 
-	for (n = 0;; n++) {
-		if (!(n & 1023) && now_ms() >= end)
-			break;
-		rnd = xorshift(&x);
-		switch (rnd & 3) {
-		case 0:		/* head, tail, wait words */
-			w = (void *)(region + (rnd >> 8) % (LFQ_TURN_SLOTS_OFF / 8) * 8);
-			break;
-		case 3:		/* claim records */
-			w = (void *)(region + info->claims_off +
-				     (rnd >> 8) % claim_words * 8);
-			break;
-		default:	/* a slot's turn */
-			w = (void *)(region + info->slots_off +
-				     (rnd >> 8) % info->capacity * info->slot_stride);
-			break;
-		}
-		switch ((rnd >> 2) & 7) {
-		case 0:		/* anything */
-			*w = xorshift(&x);
-			break;
-		case 1:		/* a lap away, as a position */
-			*w += info->capacity;
-			break;
-		case 2:
-			*w -= info->capacity;
-			break;
-		case 3:		/* a lap away, as a turn */
-			*w += 2;
-			break;
-		case 4:
-			*w -= 2;
-			break;
-		case 5:
-			*w ^= LFQ_TURN_SKIPPED;
-			break;
-		default:	/* close to right */
-			*w += (long long)(rnd >> 5 & 7) - 3;
-			break;
-		}
-		if (!(n & 4095))
-			sched_yield();
+	switch (rnd & 3) {
+	case 0:		/* head, tail, wait words */
+		w = (void *)(region + (rnd >> 8) % (LFQ_TURN_SLOTS_OFF / 8) * 8);
+		break;
+	case 3:		/* claim records */
+		w = (void *)(region + info->claims_off +
+			     (rnd >> 8) % claim_words * 8);
+		break;
+	default:	/* a slot's turn */
+		w = (void *)(region + info->slots_off +
+			     (rnd >> 8) % info->capacity * info->slot_stride);
+		break;
+	}
+	switch ((rnd >> 2) & 7) {
+	case 3:		/* a lap away, as a turn (1 and 2: as a position) */
+		*w += 2;
+		break;
+	case 4:
+		*w -= 2;
+		break;
+	case 5:
+		*w ^= LFQ_TURN_SKIPPED;
+		break;
+	default:
+		garble_word(w, (rnd >> 2) & 7, rnd >> 5, x, info->capacity);
+		break;
 	}
 }
 
 /*
- * Participants that join, write a record (plausible or garbage, sometimes
- * over a ticket really taken by hand) and die, for ms.
+ * A participant of churn_for() on the ring r: it writes a record
+ * (plausible or garbage, sometimes over a ticket really taken by hand)
+ * and dies.
  */
-static void claim_churn(struct raw *r, int ms)
+static void claim_churn(void *r_, __u32 rec, int j, unsigned long long rnd,
+			unsigned long long *x)
 {
-	unsigned long long x = 0x2545f4914f6cdd1dULL ^ getpid(), rnd;
-	long long end = now_ms() + ms;
-	__u64 cap = r->info.capacity;
-	__u32 rec;
-	int j;
+	struct raw *r = r_;
+	__u64 cap = r->m.info.capacity;
 
-	while (now_ms() < end) {
-		j = raw_join(r->fd, &rec);
-		if (j < 0) {
-			usleep(200);
-			continue;
-		}
-		rnd = xorshift(&x);
-		switch (rnd % 8) {
-		case 0:
-			break;
-		case 1:
-			raw_claim(r, rec, LFQ_CLAIM_PUSH_PENDING, 0);
-			break;
-		case 2:		/* a ticket nobody has taken yet */
-			raw_claim(r, rec, LFQ_CLAIM_PUSH,
-				  ld64(&r->hdr->head) + (rnd >> 8) % (2 * cap));
-			break;
-		case 3:
-			raw_claim(r, rec, LFQ_CLAIM_POP,
-				  ld64(&r->hdr->tail) + (rnd >> 8) % (2 * cap));
-			break;
-		case 4:		/* a real hole */
-			raw_claim(r, rec, LFQ_CLAIM_PUSH, take_head(r));
-			break;
-		case 5:
-			raw_claim(r, rec, LFQ_CLAIM_POP, take_tail(r));
-			break;
-		case 6:
-			raw_claim(r, rec, (__u32)(rnd >> 8) % 16, xorshift(&x));
-			break;
-		default:
-			raw_claim(r, rec, (__u32)(rnd >> 32), rnd);
-			break;
-		}
-		close(j);
+	(void)j;
+	switch (rnd % 8) {
+	case 0:
+		break;
+	case 1:
+		raw_claim(r, rec, LFQ_CLAIM_PUSH_PENDING, 0);
+		break;
+	case 2:		/* a ticket nobody has taken yet */
+		raw_claim(r, rec, LFQ_CLAIM_PUSH,
+			  ld64(&r->hdr->head) + (rnd >> 8) % (2 * cap));
+		break;
+	case 3:
+		raw_claim(r, rec, LFQ_CLAIM_POP,
+			  ld64(&r->hdr->tail) + (rnd >> 8) % (2 * cap));
+		break;
+	case 4:		/* a real hole */
+		raw_claim(r, rec, LFQ_CLAIM_PUSH, take_head(r));
+		break;
+	case 5:
+		raw_claim(r, rec, LFQ_CLAIM_POP, take_tail(r));
+		break;
+	case 6:
+		raw_claim(r, rec, (__u32)(rnd >> 8) % 16, xorshift(x));
+		break;
+	default:
+		raw_claim(r, rec, (__u32)(rnd >> 32), rnd);
+		break;
 	}
 }
 
@@ -2677,19 +2587,23 @@ TEST_F_TIMEOUT(slow, scribbled_turn_ring_cannot_hurt_the_kernel_or_other_rings, 
 {
 	const int scribble_ms = 1500, deadline_ms = scribble_ms + 1500;
 	const unsigned long long items = 10000;
+	static const char *const what[] = {
+		"garbled ring, consumers", "garbled ring, consumers in place",
+		"garbled ring, producers in place", "garbled ring, producers",
+		"other ring, consumers in place", "other ring, producers", NULL,
+	};
 	struct lfq_test_result res[6];
 	struct lfq_test_job j;
-	int job[6], status, i;
-	long long start, took;
+	int job[6], i;
 	struct raw r[2];
-	pid_t pid[2];
+	long long start;
 
 	REQUIRE_PEER();
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, raw_open(&r[i], 8, 64));
 
 	/* ring 0: garbled; its threads carry on through -EIO to the deadline */
-	j = job_params(r[0].fd, LFQ_TEST_CONSUME, 2, 4, 1 << 20, 2);
+	j = job_params(r[0].m.fd, LFQ_TEST_CONSUME, 2, 4, 1 << 20, 2);
 	j.flags = LFQ_TEST_F_SURVIVE_EIO;
 	j.timeout_ms = j.deadline_ms = deadline_ms;
 	start = now_ms();
@@ -2705,7 +2619,7 @@ TEST_F_TIMEOUT(slow, scribbled_turn_ring_cannot_hurt_the_kernel_or_other_rings, 
 	j.producers = 2;
 	job[3] = job_start(&j);
 	/* ring 1: exact, paced to last about as long as the scribbling */
-	j = job_params(r[1].fd, LFQ_TEST_CONSUME, 2, 2, items, 2);
+	j = job_params(r[1].m.fd, LFQ_TEST_CONSUME, 2, 2, items, 2);
 	j.flags = LFQ_TEST_F_RESERVE;
 	job[4] = job_start(&j);
 	j.role = LFQ_TEST_PRODUCE;
@@ -2717,53 +2631,23 @@ TEST_F_TIMEOUT(slow, scribbled_turn_ring_cannot_hurt_the_kernel_or_other_rings, 
 	for (i = 0; i < 6; i++)
 		ASSERT_LE(0, job[i]);
 
-	for (i = 0; i < 2; i++) {
-		pid[i] = fork();
-		ASSERT_LE(0, pid[i]);
-		if (pid[i] == 0) {
-			if (i == 0)
-				turn_scribble(r[0].region, &r[0].info, scribble_ms);
-			else
-				claim_churn(&r[0], scribble_ms);
-			_exit(0);
-		}
-	}
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
-		EXPECT_EQ(0, status);
-	}
-	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, job_wait(job[i], &res[i]));
-	took = now_ms() - start;
-	for (i = 4; i < 6; i++)
-		ASSERT_EQ(0, job_wait(job[i], &res[i]));
-
-	LOG_RESULT("garbled ring, consumers", res[0]);
-	LOG_RESULT("garbled ring, consumers in place", res[1]);
-	LOG_RESULT("garbled ring, producers in place", res[2]);
-	LOG_RESULT("garbled ring, producers", res[3]);
-	LOG_RESULT("other ring, consumers in place", res[4]);
-	LOG_RESULT("other ring, producers", res[5]);
-	TH_LOG("the garbled ring's jobs ended after %lld ms (deadline %d ms); its descriptor: %llu errors, %llu skipped, %llu dropped, %llu unresolved",
-	       took, deadline_ms, (unsigned long long)r[0].desc->errors,
-	       (unsigned long long)r[0].desc->skipped,
-	       (unsigned long long)r[0].desc->dropped,
-	       (unsigned long long)r[0].desc->unresolved);
-	/* bounded: the deadline, plus scheduling slack under emulation */
-	EXPECT_GT(deadline_ms + 3000, took);
+	garble_ring(_metadata, &r[0].m, scribble_ms, turn_garble, claim_churn,
+		    &r[0]);
+	wait_garbled_jobs(_metadata, job, res, what, 4, r[0].m.desc, start,
+			  deadline_ms);
 	for (i = 0; i < 4; i++) {
 		EXPECT_TRUE(res[i].error == 0 || res[i].error == -ETIMEDOUT)
 			TH_LOG("job %d ended on %d", i, res[i].error);
 	}
 	/* the kernel noticed, counted it, and says so in the descriptor */
-	EXPECT_LT(0, r[0].desc->errors);
+	EXPECT_LT(0, r[0].m.desc->errors);
 	EXPECT_LT(0, res[0].io_errors + res[1].io_errors + res[2].io_errors +
 		     res[3].io_errors);
 	/* the other ring saw nothing of it */
 	EXPECT_EXACT(res[4], 2 * items);
 	EXPECT_EQ(0, res[5].error);
 	EXPECT_EQ(2 * items, res[5].moved);
-	EXPECT_REPAIRS(r[1].desc, 0, 0, 0, 0);
+	EXPECT_REPAIRS(r[1].m.desc, 0, 0, 0, 0);
 	/* ring 0 may still have repairs pending: they go with the ring */
 	for (i = 0; i < 2; i++)
 		raw_close(&r[i]);
@@ -2801,7 +2685,7 @@ FIXTURE_SETUP(turn_target)
 
 FIXTURE_TEARDOWN(turn_target)
 {
-	if (self->r.region)
+	if (self->r.m.region)
 		raw_close(&self->r);
 }
 
@@ -2809,7 +2693,7 @@ static void target_once(struct raw *r, enum target what,
 			unsigned long long *x)
 {
 	unsigned long long rnd = xorshift(x);
-	__u64 cap = r->info.capacity, *w;
+	__u64 cap = r->m.info.capacity, *w;
 	__u32 rec;
 	int j;
 
@@ -2842,7 +2726,7 @@ static void target_once(struct raw *r, enum target what,
 		break;
 	case T_CLAIMS_UNTAKEN:
 	case T_CLAIMS_GARBAGE:
-		j = raw_join(r->fd, &rec);
+		j = raw_join(r->m.fd, &rec);
 		if (j < 0)
 			break;
 		if (what == T_CLAIMS_GARBAGE)
@@ -2869,7 +2753,7 @@ TEST_F_TIMEOUT(turn_target, kernel_threads_end_in_time_and_count_it, 30)
 
 	REQUIRE_PEER();
 	ASSERT_EQ(0, raw_open(&self->r, 8, ITEM));
-	j = job_params(self->r.fd, LFQ_TEST_PRODUCE, 2, 0, 1 << 20, 2);
+	j = job_params(self->r.m.fd, LFQ_TEST_PRODUCE, 2, 0, 1 << 20, 2);
 	j.flags = LFQ_TEST_F_SURVIVE_EIO | LFQ_TEST_F_RESERVE;
 	j.timeout_ms = 500;
 	j.deadline_ms = deadline_ms;
@@ -2890,17 +2774,17 @@ TEST_F_TIMEOUT(turn_target, kernel_threads_end_in_time_and_count_it, 30)
 	LOG_RESULT("producers", rp);
 	LOG_RESULT("consumers", rc);
 	TH_LOG("ended after %lld ms (deadline %d ms); descriptor: %llu errors, %llu skipped, %llu dropped, %llu unresolved",
-	       took, deadline_ms, (unsigned long long)self->r.desc->errors,
-	       (unsigned long long)self->r.desc->skipped,
-	       (unsigned long long)self->r.desc->dropped,
-	       (unsigned long long)self->r.desc->unresolved);
+	       took, deadline_ms, (unsigned long long)self->r.m.desc->errors,
+	       (unsigned long long)self->r.m.desc->skipped,
+	       (unsigned long long)self->r.m.desc->dropped,
+	       (unsigned long long)self->r.m.desc->unresolved);
 	EXPECT_GT(deadline_ms + 3000, took);
 	EXPECT_TRUE(rp.error == 0 || rp.error == -ETIMEDOUT)
 		TH_LOG("producers ended on %d", rp.error);
 	EXPECT_TRUE(rc.error == 0 || rc.error == -ETIMEDOUT)
 		TH_LOG("consumers ended on %d", rc.error);
 	if (variant->counted) {
-		EXPECT_LT(0, self->r.desc->errors);
+		EXPECT_LT(0, self->r.m.desc->errors);
 	}
 }
 
@@ -2921,7 +2805,7 @@ static int hold_repair(const char *file)
 	__u64 t;
 	int j;
 
-	if (raw_open(&r, 2, ITEM) || lfq_ring_attach(&h, r.fd) ||
+	if (raw_open(&r, 2, ITEM) || lfq_ring_attach(&h, r.m.fd) ||
 	    push_item(h, 0, 0) || push_item(h, 0, 1))
 		return 1;
 	j = raw_take(&r, LFQ_CLAIM_PUSH, &rec, &t);
@@ -2959,7 +2843,7 @@ static int claim_window(void)
 	struct raw r;
 	pid_t pid;
 
-	if (raw_open(&r, 1024, ITEM) || participant(&h, r.fd) ||
+	if (raw_open(&r, 1024, ITEM) || participant(&h, r.m.fd) ||
 	    lfq_turn_push_reserve(h, &ref0) || ref0.ticket != 0)
 		return 3;
 	lfq_test_item_make(ref0.elem, ITEM, 0, 0);
@@ -2969,7 +2853,7 @@ static int claim_window(void)
 	if (pid == 0) {
 		struct lfq_ring *me;
 
-		if (participant(&me, r.fd))
+		if (participant(&me, r.m.fd))
 			_exit(3);
 		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 			_exit(3);
@@ -3002,20 +2886,20 @@ static int claim_window(void)
 		       (unsigned long long)steps, status);
 		ret = lfq_turn_push_commit(h, &ref0);
 		return WIFEXITED(status) && !WEXITSTATUS(status) && !ret &&
-		       !r.desc->skipped ? 0 : 3;
+		       !r.m.desc->skipped ? 0 : 3;
 	}
 	printf("# claim-window: after %llu steps the child's record claims ticket %llu (state %u), which it never held: killed there\n",
 	       (unsigned long long)steps, (unsigned long long)pos, state);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	/* its fd was released at its death: let the repair (if any) run */
-	wait_record_free(r.fd, rec, REPAIR_MS);
+	wait_record_free(r.m.fd, rec, REPAIR_MS);
 	ret = lfq_turn_push_commit(h, &ref0);
 	printf("# claim-window: desc skipped %llu dropped %llu; turn of ticket 0 %#llx; our commit of ticket 0: %d\n",
-	       (unsigned long long)r.desc->skipped,
-	       (unsigned long long)r.desc->dropped,
+	       (unsigned long long)r.m.desc->skipped,
+	       (unsigned long long)r.m.desc->dropped,
 	       (unsigned long long)*raw_turn(&r, 0), ret);
-	if (ret || r.desc->skipped) {
+	if (ret || r.m.desc->skipped) {
 		printf("# claim-window: BUG: the module repaired ticket 0, which a live participant held\n");
 		return 1;
 	}
@@ -3042,7 +2926,7 @@ static int waiters_leak(void)
 	pid_t pid;
 	char elem[ITEM];
 
-	if (raw_open(&r, 2, ITEM) || lfq_ring_attach(&h, r.fd) ||
+	if (raw_open(&r, 2, ITEM) || lfq_ring_attach(&h, r.m.fd) ||
 	    push_item(h, 0, 0) || push_item(h, 0, 1))
 		return 3;
 	pid = fork();
@@ -3051,7 +2935,7 @@ static int waiters_leak(void)
 	if (pid == 0) {
 		struct lfq_ring *me;
 
-		if (participant(&me, r.fd))
+		if (participant(&me, r.m.fd))
 			_exit(3);
 		push_item_wait(me, 1, 0);	/* the ring is full: sleeps */
 		_exit(0);
@@ -3070,7 +2954,7 @@ static int waiters_leak(void)
 	after = ld32(&r.hdr->not_full.futex);
 	printf("# waiters-leak: not_full.waiters is %u with nobody asleep; 10 pops made %u wake-ups (LFQ_IOC_WAKE calls); desc.skipped %llu\n",
 	       ld32(&r.hdr->not_full.waiters), after - before,
-	       (unsigned long long)r.desc->skipped);
+	       (unsigned long long)r.m.desc->skipped);
 	return ld32(&r.hdr->not_full.waiters) ? 1 : 0;
 }
 

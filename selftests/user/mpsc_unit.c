@@ -484,16 +484,9 @@ TEST(memfd_describes_itself_and_attach_shares_records_and_counters)
 	struct lfq_create p = mpsc_params(4, 8, LFQ_MPSC_OVERWRITE);
 	struct lfq_ring *a = NULL, *b = NULL;
 	uint8_t buf[BUF_MAX];
-	struct lfq_desc desc;
 	uint64_t id;
 
-	ASSERT_EQ(0, lfq_ring_create(&a, &p, LFQ_MEM_MEMFD));
-	expect_memfd_describes_itself(_metadata, a, &desc);
-	EXPECT_EQ(LFQ_MPSC_OVERWRITE, desc.info.policy);
-	EXPECT_EQ(LFQ_CLAIMS, desc.info.nr_claims);
-	ASSERT_EQ(0, lfq_ring_attach(&b, lfq_ring_fd(a)));
-	EXPECT_EQ(0, memcmp(lfq_ring_info(a), lfq_ring_info(b),
-			    sizeof(struct lfq_info)));
+	memfd_ring_attached(_metadata, &p, &a, &b);
 	EXPECT_EQ(lfq_mpsc_max_len(a), lfq_mpsc_max_len(b));
 	/* five one-slot records through a: b overwrote none, a one */
 	for (id = 0; id < 5; id++) {

@@ -74,6 +74,7 @@
 
 #include "kselftest_harness.h"
 #include "lfq.h"
+#include "stress_util.h"
 
 /* sanitized builds run slower: fewer items, in about the same time */
 #if defined(__SANITIZE_THREAD__)
@@ -144,9 +145,7 @@ struct seq_state {
 	_Atomic uint32_t ids[MAX_CONSUMERS];	/* each one's barrier */
 	_Atomic uint64_t start[MAX_CONSUMERS];	/* each one's first sequence */
 
-	_Atomic unsigned int failures;
-	_Atomic int failed_once;
-	char first_failure[256];
+	struct stress_failures failures;
 
 	struct count produced[MAX_PRODUCERS];
 	struct count consumed[MAX_CONSUMERS];
@@ -160,26 +159,9 @@ struct worker {
 	pthread_t tid;
 };
 
-static void seq_fail(struct seq_state *st, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* Record a failure from any thread of either process; keep the first. */
-static void seq_fail(struct seq_state *st, const char *fmt, ...)
-{
-	va_list ap;
-	int zero = 0;
-
-	atomic_fetch_add(&st->failures, 1);
-	if (!atomic_compare_exchange_strong(&st->failed_once, &zero, 1))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(st->first_failure, sizeof(st->first_failure), fmt, ap);
-	va_end(ap);
-}
-
 static bool failed(struct seq_state *st)
 {
-	return atomic_load_explicit(&st->failures, memory_order_relaxed);
+	return atomic_load_explicit(&st->failures.n, memory_order_relaxed);
 }
 
 /* Yield until *v reaches want, or anybody failed: whether it did. */
@@ -192,51 +174,6 @@ static bool await(struct seq_state *st, _Atomic unsigned int *v,
 		sched_yield();
 	}
 	return true;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double env_double(const char *name, double def)
-{
-	const char *s = getenv(name);
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return def;
-	v = strtod(s, &end);
-	return (*end || v <= 0) ? def : v;
-}
-
-/* Is backend name in LFQ_TEST_BACKENDS (default: every backend)? */
-static bool backend_enabled(const char *name)
-{
-	const char *s = getenv("LFQ_TEST_BACKENDS");
-	size_t len = strlen(name), n;
-
-	if (!s || !*s)
-		return true;
-	for (; *s; s += n + (s[n] == ',')) {
-		n = strcspn(s, ",");
-		if (n == len && !strncmp(s, name, len))
-			return true;
-	}
-	return false;
-}
-
-/* xorshift64*: cheap, per thread */
-static uint32_t rnd(uint64_t *x)
-{
-	*x ^= *x >> 12;
-	*x ^= *x << 25;
-	*x ^= *x >> 27;
-	return (uint32_t)((*x * 0x2545f4914f6cdd1dULL) >> 32);
 }
 
 /* splitmix64's finalizer: the words of an element. */
@@ -334,7 +271,7 @@ static int publish(struct lfq_ring *ring, bool multi, uint64_t first,
 	uint64_t s;
 	int ret = 0;
 
-	switch (rnd(x) % 3) {
+	switch (stress_rand(x) % 3) {
 	case 0:
 		return multi ? lfq_seq_publish_range(ring, first, last) :
 			       lfq_seq_publish(ring, last);
@@ -364,10 +301,10 @@ static void *producer(void *arg)
 	int got, ret;
 
 	while (n < st->per_producer && !failed(st)) {
-		want = 1 + rnd(&x) % cfg->batch;
+		want = 1 + stress_rand(&x) % cfg->batch;
 		if (want > st->per_producer - n)
 			want = (uint32_t)(st->per_producer - n);
-		form = rnd(&x) % 4;
+		form = stress_rand(&x) % 4;
 		if (want > 1 && form >= 2)
 			form -= 2;
 		/* the consumers wait for what we hold: never wait holding it */
@@ -377,15 +314,15 @@ static void *producer(void *arg)
 		if (got == -ENOSPC && (form == 1 || form == 3)) {
 			ret = held ? lfq_seq_publish(w->ring, held_last) : 0;
 			if (ret)
-				seq_fail(st, "producer %u: publish up to %" PRIu64
-					 " returned %d", w->id, held_last, ret);
+				stress_fail(st, "producer %u: publish up to %" PRIu64
+					    " returned %d", w->id, held_last, ret);
 			held = false;
 			sched_yield();
 			continue;
 		}
 		if (got <= 0 || (uint32_t)got > want) {
-			seq_fail(st, "producer %u: claim form %u of %u returned %d",
-				 w->id, form, want, got);
+			stress_fail(st, "producer %u: claim form %u of %u returned %d",
+				    w->id, form, want, got);
 			break;
 		}
 		for (s = first; s != first + (uint32_t)got; s++)
@@ -393,7 +330,8 @@ static void *producer(void *arg)
 				   tag_of(w->id, n + (s - first)));
 		n += (uint32_t)got;
 		/* SINGLE: now and then claim again first, and publish both */
-		if (!multi && !held && n < st->per_producer && !(rnd(&x) % 4)) {
+		if (!multi && !held && n < st->per_producer &&
+		    !(stress_rand(&x) % 4)) {
 			held = true;
 			held_first = first;
 			held_last = first + (uint32_t)got - 1;
@@ -403,8 +341,8 @@ static void *producer(void *arg)
 			      first + (uint32_t)got - 1, &x);
 		held = false;
 		if (ret) {
-			seq_fail(st, "producer %u: publish up to %" PRIu64
-				 " returned %d", w->id, first + got - 1, ret);
+			stress_fail(st, "producer %u: publish up to %" PRIu64
+				    " returned %d", w->id, first + got - 1, ret);
 			break;
 		}
 		atomic_store_explicit(&st->produced[w->id].n, n,
@@ -451,18 +389,18 @@ static bool read_one(struct reader *r, uint64_t s, uint64_t mask, bool again)
 
 	if (tag == ~0ULL || p >= r->st->cfg->producers ||
 	    (!r->multi && (uint64_t)n != s)) {
-		seq_fail(r->st, "consumer %u: the element of sequence %" PRIu64
-			 " is not the one published there%s (tag %#" PRIx64 ")",
-			 r->id, s, again ? ", read again before done" : "",
-			 e[0] ^ mask);
+		stress_fail(r->st, "consumer %u: the element of sequence %" PRIu64
+			    " is not the one published there%s (tag %#" PRIx64 ")",
+			    r->id, s, again ? ", read again before done" : "",
+			    e[0] ^ mask);
 		return false;
 	}
 	if (again)
 		return true;
 	if (r->next[p] >= 0 && n != r->next[p]) {
-		seq_fail(r->st, "consumer %u: item %" PRId64 " of producer %u "
-			 "at sequence %" PRIu64 ", expected item %" PRId64,
-			 r->id, n, p, s, r->next[p]);
+		stress_fail(r->st, "consumer %u: item %" PRId64 " of producer %u "
+			    "at sequence %" PRIu64 ", expected item %" PRId64,
+			    r->id, n, p, s, r->next[p]);
 		return false;
 	}
 	r->next[p] = n + 1;
@@ -482,7 +420,7 @@ static bool read_batch(struct reader *r, uint64_t first, uint64_t last,
 			elem_stamp(lfq_seq_elem(r->c.ring, s), r->words,
 				   r->stamp);
 	}
-	if (rnd(x) % 16)
+	if (stress_rand(x) % 16)
 		return true;
 	/* let the producers run: they must not touch what we hold */
 	sched_yield();
@@ -548,9 +486,9 @@ static void reader_verify(struct reader *r)
 		if (r->next[p] < 0 && st->cfg->shape == LATE && r->id)
 			continue;
 		if ((uint64_t)r->next[p] != st->per_producer)
-			seq_fail(st, "consumer %u: saw producer %u up to item %"
-				 PRId64 " of %" PRIu64, r->id, p,
-				 r->next[p] - 1, st->per_producer);
+			stress_fail(st, "consumer %u: saw producer %u up to item %"
+				    PRId64 " of %" PRIu64, r->id, p,
+				    r->next[p] - 1, st->per_producer);
 	}
 	if (st->cfg->shape != LATE || !r->id)
 		return;
@@ -558,9 +496,9 @@ static void reader_verify(struct reader *r)
 	thr = late_threshold(st, r->id);
 	if ((int64_t)(seq0 - thr) < 0 ||
 	    seq0 > thr + 2ULL * st->cfg->capacity)
-		seq_fail(st, "consumer %u: joined after sequence %" PRId64
-			 ", not within two rings after %" PRIu64, r->id,
-			 (int64_t)seq0, thr);
+		stress_fail(st, "consumer %u: joined after sequence %" PRId64
+			    ", not within two rings after %" PRIu64, r->id,
+			    (int64_t)seq0, thr);
 }
 
 static void *consumer(void *arg)
@@ -584,35 +522,36 @@ static void *consumer(void *arg)
 	if (!ring) {
 		ret = lfq_ring_attach(&ring, w->fd);
 		if (ret) {
-			seq_fail(st, "consumer %u: attach: %d", w->id, ret);
+			stress_fail(st, "consumer %u: attach: %d", w->id, ret);
 			goto out;
 		}
 	}
 	ret = reader_join(&r, ring);
 	if (ret) {
 		if (ret != -ECANCELED)
-			seq_fail(st, "consumer %u: join: %d", w->id, ret);
+			stress_fail(st, "consumer %u: join: %d", w->id, ret);
 		goto out;
 	}
 	joined = true;
 	for (s = r.c.seq + 1; s != st->total && !failed(st); s = avail + 1) {
 		/* a try now and then; a wait otherwise, or if it found nothing */
-		ret = rnd(&x) % 4 ? -EAGAIN : lfq_seq_try_wait(&r.c, s, &avail);
+		ret = stress_rand(&x) % 4 ? -EAGAIN :
+					     lfq_seq_try_wait(&r.c, s, &avail);
 		if (ret == -EAGAIN)
 			ret = lfq_seq_wait(&r.c, s, &avail, -1);
 		if (ret || (int64_t)(avail - s) < 0 || avail >= st->total) {
-			seq_fail(st, "consumer %u: wait for %" PRIu64 " returned "
-				 "%d, available up to %" PRIu64, w->id, s, ret,
-				 avail);
+			stress_fail(st, "consumer %u: wait for %" PRIu64 " returned "
+				    "%d, available up to %" PRIu64, w->id, s, ret,
+				    avail);
 			break;
 		}
 		if (!read_batch(&r, s, avail, &x))
 			break;
 		mid = s + (avail - s) / 2;
-		if ((mid != avail && !(rnd(&x) % 4) && lfq_seq_done(&r.c, mid)) ||
-		    lfq_seq_done(&r.c, avail)) {
-			seq_fail(st, "consumer %u: done up to %" PRIu64
-				 " refused", w->id, avail);
+		if ((mid != avail && !(stress_rand(&x) % 4) &&
+		     lfq_seq_done(&r.c, mid)) || lfq_seq_done(&r.c, avail)) {
+			stress_fail(st, "consumer %u: done up to %" PRIu64
+				    " refused", w->id, avail);
 			break;
 		}
 		atomic_fetch_add_explicit(&st->consumed[w->id].n,
@@ -623,8 +562,8 @@ static void *consumer(void *arg)
 	if (!failed(st))
 		reader_verify(&r);
 	if (lfq_ring_errors(ring))
-		seq_fail(st, "consumer %u: %" PRIu64 " ring errors", w->id,
-			 lfq_ring_errors(ring));
+		stress_fail(st, "consumer %u: %" PRIu64 " ring errors", w->id,
+			    lfq_ring_errors(ring));
 out:
 	/* stages stay until their followers are done: no -EPIPE for them */
 	atomic_fetch_add(&st->finished, 1);
@@ -663,7 +602,7 @@ consumer_process(struct seq_state *st, int fd)
 	/* the parent's watchdog may kill it, its death must not leave us */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (start_consumers(st, w, NULL, fd)) {
-		seq_fail(st, "consumer process: pthread_create");
+		stress_fail(st, "consumer process: pthread_create");
 		_exit(1);
 	}
 	for (i = 0; i < st->consumers; i++)
@@ -704,8 +643,8 @@ abort_run(struct __test_metadata *_metadata, struct seq_state *st,
 		       atomic_load(&st->consumed[i].n),
 		       atomic_load(&st->start[i]));
 	if (failed(st))
-		TH_LOG("%u failures, first: %s", atomic_load(&st->failures),
-		       st->first_failure);
+		TH_LOG("%u failures, first: %s", atomic_load(&st->failures.n),
+		       st->failures.first);
 	if (child > 0)
 		kill(child, SIGKILL);
 	fflush(stdout);
@@ -734,8 +673,8 @@ static bool all_done(struct seq_state *st)
 static void watch(struct __test_metadata *_metadata, struct seq_state *st,
 		  pid_t *child, bool (*cond)(struct seq_state *st), bool reap)
 {
-	double stall = env_double("LFQ_STRESS_TIMEOUT", 10.0);
-	double last = now(), grace = 0;
+	double stall = stress_env_double("LFQ_STRESS_TIMEOUT", 10.0);
+	double last = stress_now(), grace = 0;
 	uint64_t moved, seen = progress(st);
 	int status;
 
@@ -749,16 +688,16 @@ static void watch(struct __test_metadata *_metadata, struct seq_state *st,
 		moved = progress(st);
 		if (moved != seen) {
 			seen = moved;
-			last = now();
+			last = stress_now();
 			alarm((unsigned int)stall + 30);
 		}
-		if (now() - last > stall)
+		if (stress_now() - last > stall)
 			abort_run(_metadata, st, *child, "watchdog: nothing "
 				  "moved for LFQ_STRESS_TIMEOUT seconds");
 		if (failed(st)) {
 			if (!grace)
-				grace = now() + 1.0;
-			else if (now() > grace)
+				grace = stress_now() + 1.0;
+			else if (stress_now() > grace)
 				abort_run(_metadata, st, *child,
 					  "a thread failed, the run cannot end");
 		}
@@ -819,7 +758,7 @@ static void seq_run(struct __test_metadata *_metadata,
 	pid_t child = 0;
 	int ret;
 
-	if (!backend_enabled(bname))
+	if (!stress_backend_enabled(bname))
 		SKIP(return, "%s: not in LFQ_TEST_BACKENDS", bname);
 	if (b != HEAP && !strcmp(SANITIZER, "tsan") &&
 	    (cfg->producers > 1 || cfg->shape == PIPELINE))
@@ -842,7 +781,7 @@ static void seq_run(struct __test_metadata *_metadata,
 	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, st);
-	scale = env_double("LFQ_STRESS_SCALE", 1.0) / SANITIZER_DIV;
+	scale = stress_env_double("LFQ_STRESS_SCALE", 1.0) / SANITIZER_DIV;
 	st->cfg = cfg;
 	st->consumers = (unsigned int)strlen(cfg->waits);
 	st->per_producer = (uint64_t)((double)cfg->items * scale /
@@ -852,8 +791,8 @@ static void seq_run(struct __test_metadata *_metadata,
 		st->per_producer = 16ULL * cfg->capacity;
 	st->total = st->per_producer * cfg->producers;
 
-	alarm((unsigned int)env_double("LFQ_STRESS_TIMEOUT", 10.0) + 30);
-	t0 = now();
+	alarm((unsigned int)stress_env_double("LFQ_STRESS_TIMEOUT", 10.0) + 30);
+	t0 = stress_now();
 	if (b == HEAP) {
 		ASSERT_EQ(0, start_consumers(st, cons, ring, -1));
 	} else {
@@ -872,15 +811,15 @@ static void seq_run(struct __test_metadata *_metadata,
 					    &prod[i]));
 	}
 	watch(_metadata, st, &child, all_done, true);
-	secs = now() - t0;
+	secs = stress_now() - t0;
 	alarm(0);
 	for (i = 0; i < cfg->producers; i++)
 		pthread_join(prod[i].tid, NULL);
 	for (i = 0; b == HEAP && i < st->consumers; i++)
 		pthread_join(cons[i].tid, NULL);
 
-	EXPECT_EQ(0, atomic_load(&st->failures))
-		TH_LOG("first failure: %s", st->first_failure);
+	EXPECT_EQ(0, atomic_load(&st->failures.n))
+		TH_LOG("first failure: %s", st->failures.first);
 	for (i = 0; i < cfg->producers; i++)
 		EXPECT_EQ(st->per_producer, atomic_load(&st->produced[i].n));
 	/* each consumer saw every sequence from its start, once */

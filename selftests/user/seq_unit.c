@@ -182,6 +182,13 @@ static uint64_t produce(struct __test_metadata *_metadata, struct lfq_ring *r,
 	return first;
 }
 
+/* Consumer c joins r, following follows and waiting as wait. */
+static void join(struct __test_metadata *_metadata, struct lfq_ring *r,
+		 uint32_t follows, uint32_t wait, struct lfq_seq_consumer *c)
+{
+	ASSERT_EQ(0, lfq_seq_join(r, follows, wait, c));
+}
+
 /*
  * Consumer c reads everything up to upto, which must be available now,
  * checks each element and finishes them.
@@ -390,18 +397,11 @@ TEST(memfd_describes_itself_and_attach_shares_the_barriers)
 	struct lfq_create p = ring_params(4, 24);
 	struct lfq_ring *a = NULL, *b = NULL;
 	struct lfq_seq_consumer c;
-	struct lfq_desc desc;
 	uint64_t s;
 
 	p.policy = LFQ_SEQ_MULTI;
-	ASSERT_EQ(0, lfq_ring_create(&a, &p, LFQ_MEM_MEMFD));
-	expect_memfd_describes_itself(_metadata, a, &desc);
-	EXPECT_EQ(LFQ_SEQ_MULTI, desc.info.policy);
-	EXPECT_EQ(LFQ_CLAIMS, desc.info.nr_claims);
-	ASSERT_EQ(0, lfq_ring_attach(&b, lfq_ring_fd(a)));
-	EXPECT_EQ(0, memcmp(lfq_ring_info(a), lfq_ring_info(b),
-			    sizeof(struct lfq_info)));
-	ASSERT_EQ(0, lfq_seq_join(b, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c));
+	memfd_ring_attached(_metadata, &p, &a, &b);
+	join(_metadata, b, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c);
 	produce(_metadata, a, 4);
 	EXPECT_EQ(-ENOSPC, lfq_seq_try_claim_one(a, &s));
 	take(_metadata, &c, 3);
@@ -485,8 +485,7 @@ TEST_F(seq, claims_stop_a_ring_ahead_of_the_slowest_barrier)
 	uint64_t first, s;
 	double t0, ms;
 
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_BLOCK, &c));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c);
 	produce(_metadata, t->ring, 3);
 	EXPECT_EQ(1, lfq_seq_try_claim_up_to(t->ring, 4, &first));
 	EXPECT_EQ(3, first);
@@ -579,8 +578,7 @@ TEST_F(seq, claim_never_reuses_the_slot_of_an_unpublished_claim)
 	 */
 	reshape(_metadata, t, variant, 4, 16);
 	ASSERT_EQ(0, lfq_seq_try_claim_one(t->ring, &held));
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &c));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &c);
 	EXPECT_EQ(held, c.seq);
 	for (n = 0; n < cap && !lfq_seq_try_claim_one(t->ring, &s); n++) {
 		fill(t->ring, s);
@@ -610,8 +608,7 @@ TEST_F(seq, publish_shows_consumers_the_contiguous_prefix)
 	uint64_t first, s, avail;
 
 	reshape(_metadata, t, variant, 8, 16);
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &c));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &c);
 	ASSERT_EQ(4, lfq_seq_try_claim_up_to(t->ring, 4, &first));
 	ASSERT_EQ(0, first);
 	for (s = 0; s < 4; s++)
@@ -653,8 +650,7 @@ TEST_F(seq, bad_publishes_return_einval_and_change_nothing)
 	uint64_t first, avail;
 
 	reshape(_metadata, t, variant, 8, 16);
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &c));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &c);
 	produce(_metadata, t->ring, 2);
 	ASSERT_EQ(2, lfq_seq_try_claim_up_to(t->ring, 2, &first));
 	ASSERT_EQ(2, first);
@@ -703,8 +699,7 @@ TEST_F(seq, try_wait_returns_the_batch_end_or_eagain)
 	struct lfq_seq_consumer c;
 	uint64_t avail = 0;
 
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_YIELD, &c));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_YIELD, &c);
 	EXPECT_EQ(LFQ_SEQ_INITIAL, c.seq);
 	EXPECT_EQ(LFQ_SEQ_INITIAL, c.avail);
 	EXPECT_EQ(LFQ_SEQ_PRODUCER, c.follows);
@@ -735,8 +730,7 @@ TEST_F(seq, wait_outside_the_consumers_ring_is_einval)
 	struct lfq_seq_consumer c, copy;
 	uint64_t avail;
 
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &c));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &c);
 	produce(_metadata, t->ring, 3);
 	take(_metadata, &c, 1);
 	copy = c;
@@ -773,8 +767,7 @@ TEST_F(seq, wait_times_out_with_every_strategy)
 	EXPECT_EQ(-EINVAL, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
 					LFQ_SEQ_WAIT_BLOCK, NULL));
 	for (w = 0; w < 3; w++) {
-		ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER, waits[w],
-					  &c));
+		join(_metadata, t->ring, LFQ_SEQ_PRODUCER, waits[w], &c);
 		EXPECT_EQ(waits[w], c.wait);
 		EXPECT_EQ(-ETIMEDOUT, lfq_seq_wait(&c, c.seq + 1, &avail, 0))
 			TH_LOG("%s", wait_names[waits[w]]);
@@ -804,8 +797,7 @@ TEST_F(seq, done_moves_the_barrier_forward_within_what_was_available)
 	struct lfq_seq_consumer c, copy;
 	uint64_t avail, first, s;
 
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_BLOCK, &c));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c);
 	EXPECT_EQ(LFQ_SEQ_ACTIVE, barrier_at(t, c.id)->state);
 	EXPECT_EQ(LFQ_SEQ_INITIAL, barrier_at(t, c.id)->seq);
 	produce(_metadata, t->ring, 4);
@@ -844,10 +836,8 @@ TEST_F(seq, every_consumer_sees_every_item_and_the_slowest_holds_the_producer)
 	uint64_t first, s;
 	unsigned int i, lap;
 
-	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER, waits[i % 3],
-					  &c[i]));
-	}
+	for (i = 0; i < 4; i++)
+		join(_metadata, t->ring, LFQ_SEQ_PRODUCER, waits[i % 3], &c[i]);
 	for (i = 0; i < 4; i++)
 		for (lap = 0; lap < i; lap++) {
 			EXPECT_NE(c[lap].id, c[i].id);
@@ -893,8 +883,7 @@ TEST_F(seq, late_joiner_starts_after_the_top_and_sees_exactly_the_later_items)
 	uint64_t avail, s, held;
 
 	produce(_metadata, t->ring, 5);
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_BLOCK, &c));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c);
 	EXPECT_EQ(4, c.seq);
 	EXPECT_EQ(4, barrier_at(t, c.id)->seq);
 	EXPECT_EQ(LFQ_SEQ_ACTIVE, barrier_at(t, c.id)->state);
@@ -909,8 +898,7 @@ TEST_F(seq, late_joiner_starts_after_the_top_and_sees_exactly_the_later_items)
 	/* a claim in flight: SINGLE starts before it, MULTI after it */
 	ASSERT_EQ(0, lfq_seq_try_claim_one(t->ring, &held));
 	ASSERT_EQ(9, held);
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &d));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &d);
 	EXPECT_EQ(multi(t) ? held : held - 1, d.seq);
 	fill(t->ring, held);
 	ASSERT_EQ(0, lfq_seq_publish(t->ring, held));
@@ -932,9 +920,8 @@ TEST_F(seq, follower_sees_only_what_its_stage_finished)
 	struct lfq_seq_consumer a, b;
 	uint64_t avail, s;
 
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_YIELD, &a));
-	ASSERT_EQ(0, lfq_seq_join(t->ring, a.id, LFQ_SEQ_WAIT_BLOCK, &b));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_YIELD, &a);
+	join(_metadata, t->ring, a.id, LFQ_SEQ_WAIT_BLOCK, &b);
 	EXPECT_EQ(a.id, b.follows);
 	EXPECT_EQ(a.id, barrier_at(t, b.id)->follows);
 	produce(_metadata, t->ring, 4);
@@ -968,13 +955,11 @@ TEST_F(seq, follower_of_a_stage_that_left_stays_epipe_when_its_barrier_is_reused
 	struct lfq_seq_consumer a, b, n;
 	uint64_t avail;
 
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &a));
-	ASSERT_EQ(0, lfq_seq_join(t->ring, a.id, LFQ_SEQ_WAIT_SPIN, &b));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &a);
+	join(_metadata, t->ring, a.id, LFQ_SEQ_WAIT_SPIN, &b);
 	produce(_metadata, t->ring, 2);
 	lfq_seq_leave(&a);
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &n));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &n);
 	ASSERT_EQ(a.id, n.id);	/* the first free barrier: a's */
 	EXPECT_EQ(-EPIPE, lfq_seq_try_wait(&b, 0, &avail))
 		TH_LOG("the follower was given up to %" PRIu64
@@ -994,8 +979,7 @@ TEST_F(seq, join_refuses_missing_stages_and_a_sixty_fifth_consumer)
 	uint64_t seen[LFQ_CLAIMS / 64] = { 0 };
 	uint32_t i, id;
 
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &c[0]));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &c[0]);
 	EXPECT_REFUSED(t, -EINVAL, lfq_seq_join(t->ring, c[0].id + 1,
 						LFQ_SEQ_WAIT_SPIN, &d));
 	EXPECT_REFUSED(t, -EINVAL, lfq_seq_join(t->ring, LFQ_CLAIMS,
@@ -1024,8 +1008,7 @@ TEST_F(seq, join_refuses_missing_stages_and_a_sixty_fifth_consumer)
 					       LFQ_SEQ_WAIT_SPIN, &d));
 	id = c[17].id;
 	lfq_seq_leave(&c[17]);
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &d));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &d);
 	EXPECT_EQ(id, d.id);
 }
 
@@ -1050,8 +1033,7 @@ TEST_F(seq, barrier_ahead_of_the_producers_is_clamped)
 	struct lfq_seq_consumer c;
 	uint64_t first;
 
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &c));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &c);
 	fill_up(_metadata, t);
 	barrier_at(t, c.id)->seq = 3 + 100;
 	EXPECT_EQ(4, lfq_seq_try_claim_up_to(t->ring, 4, &first));
@@ -1072,8 +1054,7 @@ TEST_F(seq, barrier_more_than_a_ring_behind_is_counted_and_clamped)
 	struct lfq_seq_consumer c;
 	uint64_t first, s;
 
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &c));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &c);
 	fill_up(_metadata, t);
 	barrier_at(t, c.id)->seq = 3 - 4 - 5;
 	EXPECT_EQ(-ENOSPC, lfq_seq_try_claim_one(t->ring, &s));
@@ -1111,9 +1092,8 @@ TEST_F(seq, available_past_a_ring_is_counted_and_clamped)
 	struct lfq_seq_consumer a, b;
 	uint64_t avail;
 
-	ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-				  LFQ_SEQ_WAIT_SPIN, &a));
-	ASSERT_EQ(0, lfq_seq_join(t->ring, a.id, LFQ_SEQ_WAIT_SPIN, &b));
+	join(_metadata, t->ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &a);
+	join(_metadata, t->ring, a.id, LFQ_SEQ_WAIT_SPIN, &b);
 	produce(_metadata, t->ring, 2);
 	take(_metadata, &a, 0);
 	barrier_at(t, a.id)->seq = 0 + 4 + 10;
@@ -1152,10 +1132,8 @@ TEST_F(seq, many_laps_on_tiny_rings_keep_every_byte)
 
 		reshape(_metadata, t, variant, cap, 72);
 		ASSERT_EQ(128, t->info->slot_stride);
-		for (i = 0; i < 2; i++) {
-			ASSERT_EQ(0, lfq_seq_join(t->ring, LFQ_SEQ_PRODUCER,
-						  waits[i], &c[i]));
-		}
+		for (i = 0; i < 2; i++)
+			join(_metadata, t->ring, LFQ_SEQ_PRODUCER, waits[i], &c[i]);
 		while (next < 3000) {
 			n = lfq_seq_try_claim_up_to(t->ring, 1 + rnd(&x) % cap,
 						    &first);
@@ -1207,8 +1185,7 @@ TEST(wait_begin_reports_seq_readiness_and_counts_waiters)
 
 		ASSERT_EQ(0, seq_ring(&t, T_MEM, policy, 2, 8));
 		expect_wait_counts_on_empty(_metadata, &t);
-		ASSERT_EQ(0, lfq_seq_join(t.ring, LFQ_SEQ_PRODUCER,
-					  LFQ_SEQ_WAIT_BLOCK, &c));
+		join(_metadata, t.ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_BLOCK, &c);
 		EXPECT_EQ(POLLOUT, lfq_ring_wait_begin(t.ring, POLLIN | POLLOUT));
 		lfq_ring_wait_end(t.ring, POLLIN | POLLOUT);
 		produce(_metadata, t.ring, 1);
@@ -1410,7 +1387,7 @@ TEST(sleeping_follower_is_woken_by_its_stage_and_by_its_leave)
 		ASSERT_EQ(0, test_ring_new(&t, kind, 4, 8));
 		ASSERT_EQ(0, popper_join(t.ring, LFQ_SEQ_WAIT_YIELD));
 		a = popper_of(t.ring);
-		ASSERT_EQ(0, lfq_seq_join(t.ring, a->id, LFQ_SEQ_WAIT_BLOCK, &f.c));
+		join(_metadata, t.ring, a->id, LFQ_SEQ_WAIT_BLOCK, &f.c);
 		waiters = t.hdr ? &t.hdr->not_empty.waiters : NULL;
 		ASSERT_EQ(0, pthread_create(&f.tid, NULL, follow, &f));
 		for (i = 0; i < f.n; i++) {

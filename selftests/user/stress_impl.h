@@ -56,6 +56,10 @@
  *
  * Under ThreadSanitizer and ASan the item counts are divided further
  * (STRESS_SANITIZER_DIV) so that a run stays within the same time.
+ *
+ * The clock, the environment, the backends chosen, the random numbers
+ * and the record of failures are in stress_util.h, for stress tests with
+ * bodies of their own (seq_stress.c).
  */
 #ifndef LFQ_STRESS_IMPL_H
 #define LFQ_STRESS_IMPL_H
@@ -80,6 +84,8 @@
 #include "kselftest_harness.h"
 #include "lfq.h"
 #include "lfq_test_item.h"
+#include "stress_util.h"
+
 
 #if defined(__SANITIZE_THREAD__)
 #define STRESS_SANITIZER	"tsan"
@@ -218,9 +224,7 @@ struct stress_state {
 
 	_Atomic uint64_t tickets;	/* items no consumer has claimed yet */
 	_Atomic unsigned int done;	/* threads that finished */
-	_Atomic unsigned int failures;
-	_Atomic int failed_once;
-	char first_failure[256];
+	struct stress_failures failures;
 
 	struct stress_count prod[STRESS_MAX_THREADS];
 	struct stress_count cons[STRESS_MAX_THREADS];
@@ -232,23 +236,6 @@ struct stress_thread {
 	unsigned int id;
 	pthread_t tid;
 };
-
-static void stress_fail(struct stress_state *st, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* Record a failure from any thread of either process; keep the first. */
-static void stress_fail(struct stress_state *st, const char *fmt, ...)
-{
-	va_list ap;
-	int zero = 0;
-
-	atomic_fetch_add(&st->failures, 1);
-	if (!atomic_compare_exchange_strong(&st->failed_once, &zero, 1))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(st->first_failure, sizeof(st->first_failure), fmt, ap);
-	va_end(ap);
-}
 
 /* TAP diagnostic on stdout, flushed: the harness child ends in _exit(). */
 static void stress_diag(const char *fmt, ...)
@@ -264,55 +251,6 @@ static void stress_diag(const char *fmt, ...)
 	printf("\n");
 	va_end(ap);
 	fflush(stdout);
-}
-
-static double stress_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double stress_env_double(const char *name, double def)
-{
-	const char *s = getenv(name);
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return def;
-	v = strtod(s, &end);
-	return (*end || v <= 0) ? def : v;
-}
-
-/* Is backend name in LFQ_TEST_BACKENDS (default: every backend)? */
-static bool stress_backend_enabled(const char *name)
-{
-	const char *s = getenv("LFQ_TEST_BACKENDS");
-	size_t len = strlen(name);
-
-	if (!s || !*s)
-		return true;
-	while (*s) {
-		size_t n = strcspn(s, ",");
-
-		if (n == len && !strncmp(s, name, len))
-			return true;
-		s += n;
-		if (*s == ',')
-			s++;
-	}
-	return false;
-}
-
-static uint32_t stress_rand(uint64_t *x)
-{
-	/* xorshift64*: cheap, per thread */
-	*x ^= *x >> 12;
-	*x ^= *x << 25;
-	*x ^= *x >> 27;
-	return (uint32_t)((*x * 0x2545f4914f6cdd1dULL) >> 32);
 }
 
 static bool stress_is_burst(enum stress_verb verb)
@@ -781,9 +719,9 @@ static void stress_progress(struct __test_metadata *_metadata,
 	TH_LOG("ring size %" PRIu64 ", %u of %u threads done, ring errors %"
 	       PRIu64, st->hooks->size(ring), atomic_load(&st->done),
 	       st->producers + st->consumers, lfq_ring_errors(ring));
-	if (atomic_load(&st->failures))
-		TH_LOG("%u failures, first: %s", atomic_load(&st->failures),
-		       st->first_failure);
+	if (atomic_load(&st->failures.n))
+		TH_LOG("%u failures, first: %s", atomic_load(&st->failures.n),
+		       st->failures.first);
 }
 
 /*
@@ -953,7 +891,7 @@ static void stress_run(struct __test_metadata *_metadata,
 				     "watchdog: the run took longer than "
 				     "LFQ_STRESS_DEADLINE seconds");
 		/* a thread gave up: the others may wait forever, don't */
-		if (atomic_load(&st->failures)) {
+		if (atomic_load(&st->failures.n)) {
 			if (!grace)
 				grace = now + 1.0;
 			else if (now > grace)
@@ -970,8 +908,8 @@ static void stress_run(struct __test_metadata *_metadata,
 	for (i = 0; i < cfg->consumers; i++)
 		pthread_join(cons[i].tid, NULL);
 
-	EXPECT_EQ(0, atomic_load(&st->failures))
-		TH_LOG("first failure: %s", st->first_failure);
+	EXPECT_EQ(0, atomic_load(&st->failures.n))
+		TH_LOG("first failure: %s", st->failures.first);
 
 	/* no loss: every (producer, seq) was seen; own bodies say how many */
 	for (i = 0; i < cfg->producers; i++) {

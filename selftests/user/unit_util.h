@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * Helpers shared by the unit tests of liblfq's rings (vyukov_unit.c,
- * turn_unit.c, mpsc_unit.c): rings of the type under test on every
- * backend, with their shared words in reach; the checks that read the
- * same for every ring type (a memfd's descriptor page, wait_begin/
- * wait_end, refused parameters); the hand-off threads of the wake-up
- * tests and the echo between two processes on memfd rings.
+ * turn_unit.c, mpsc_unit.c, seq_unit.c): rings of the type under test
+ * on every backend, with their shared words in reach; the checks that
+ * read the same for every ring type (a memfd's descriptor page,
+ * wait_begin/wait_end, refused parameters); the hand-off threads of the
+ * wake-up tests and the echo between two processes on memfd rings.
  *
  * The including file defines _GNU_SOURCE and, for its ring type:
  *
- *   UNIT_TYPE		LFQ_RING_VYUKOV, LFQ_RING_TURN or LFQ_RING_MPSC
+ *   UNIT_TYPE		LFQ_RING_VYUKOV, LFQ_RING_TURN, LFQ_RING_MPSC or
+ *			LFQ_RING_SEQ
  *   UNIT_HDR		the ring region's header, struct lfq_<type>_hdr
  *   UNIT_PUSH(r, e)	the blocking push and pop, waiting as long as
  *   UNIT_POP(r, e)	it takes; 0 or a negative errno
@@ -180,6 +181,26 @@ static void expect_memfd_describes_itself(struct __test_metadata *_metadata,
 	EXPECT_TRUE(seals & F_SEAL_SHRINK);
 	EXPECT_TRUE(seals & F_SEAL_GROW);
 	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+}
+
+/*
+ * A new memfd ring *a, made with p, describes itself, its policy and its
+ * claim records included, and a handle *b attached to it agrees on the
+ * geometry. Inline: for the ring types that have claim records.
+ */
+static inline void memfd_ring_attached(struct __test_metadata *_metadata,
+				       const struct lfq_create *p,
+				       struct lfq_ring **a, struct lfq_ring **b)
+{
+	struct lfq_desc desc;
+
+	ASSERT_EQ(0, lfq_ring_create(a, p, LFQ_MEM_MEMFD));
+	expect_memfd_describes_itself(_metadata, *a, &desc);
+	EXPECT_EQ(p->policy, desc.info.policy);
+	EXPECT_EQ(LFQ_CLAIMS, desc.info.nr_claims);
+	ASSERT_EQ(0, lfq_ring_attach(b, lfq_ring_fd(*a)));
+	EXPECT_EQ(0, memcmp(lfq_ring_info(*a), lfq_ring_info(*b),
+			    sizeof(struct lfq_info)));
 }
 
 /*
