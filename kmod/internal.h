@@ -149,6 +149,8 @@ void lfq_seq_init(struct lfq_ring *ring);
 __poll_t lfq_seq_poll(struct lfq_ring *ring, int rec);
 void lfq_seq_show(struct seq_file *m, struct lfq_ring *ring);
 void lfq_seq_leave_rec(struct lfq_ring *ring, unsigned int id);
+__poll_t lfq_wsdeque_poll(struct lfq_ring *ring, int rec);
+void lfq_wsdeque_show(struct seq_file *m, struct lfq_ring *ring);
 
 /* The ring fd (dev.c). */
 extern const struct file_operations lfq_ring_fops;

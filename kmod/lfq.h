@@ -83,6 +83,22 @@ struct lfq_seq_consumer {
 	u32 wait;
 };
 
+/**
+ * struct lfq_wsdeque_worker - the owner's handle of a work-stealing deque
+ * @ring:	the deque
+ */
+struct lfq_wsdeque_worker {
+	struct lfq_ring *ring;
+};
+
+/**
+ * struct lfq_wsdeque_stealer - a thief's handle of a work-stealing deque
+ * @ring:	the deque
+ */
+struct lfq_wsdeque_stealer {
+	struct lfq_ring *ring;
+};
+
 struct lfq_ring *lfq_ring_create(const struct lfq_create *params);
 struct lfq_ring *lfq_ring_get_fd(int fd);
 struct lfq_ring *lfq_ring_get(struct lfq_ring *ring);
@@ -157,5 +173,14 @@ int lfq_seq_try_wait(struct lfq_seq_consumer *c, u64 seq, u64 *avail);
 int lfq_seq_wait(struct lfq_seq_consumer *c, u64 seq, u64 *avail,
 		 long timeout);
 int lfq_seq_done(struct lfq_seq_consumer *c, u64 seq);
+
+int lfq_wsdeque_worker(struct lfq_ring *ring, struct lfq_wsdeque_worker *w);
+int lfq_wsdeque_stealer(struct lfq_ring *ring, struct lfq_wsdeque_stealer *s);
+int lfq_wsdeque_push(struct lfq_wsdeque_worker *w, const void *elem);
+int lfq_wsdeque_pop(struct lfq_wsdeque_worker *w, void *elem);
+int lfq_wsdeque_steal(struct lfq_wsdeque_stealer *s, void *elem);
+int lfq_wsdeque_steal_batch(struct lfq_wsdeque_stealer *s, void *elems,
+			    unsigned int n);
+u64 lfq_wsdeque_len(const struct lfq_ring *ring);
 
 #endif /* _LFQ_H */

@@ -107,6 +107,18 @@ static const struct lfq_type lfq_types[] = {
 		.show		= lfq_seq_show,
 		.leave		= lfq_seq_leave_rec,
 	},
+	[LFQ_RING_WSDEQUE] = {
+		.slot_hdr	= LFQ_WSDEQUE_SLOT_HDR,
+		.slots_off	= LFQ_WSDEQUE_SLOTS_OFF,
+		.wait_off	= {
+			[LFQ_NOT_EMPTY]	= offsetof(struct lfq_wsdeque_hdr, not_empty),
+			[LFQ_NOT_FULL]	= offsetof(struct lfq_wsdeque_hdr, not_full),
+		},
+		.nr_policies	= 1,
+		.name		= "wsdeque",
+		.poll		= lfq_wsdeque_poll,
+		.show		= lfq_wsdeque_show,
+	},
 };
 
 static const struct lfq_type *lfq_type(u32 type)
@@ -154,6 +166,9 @@ static void __maybe_unused lfq_abi_pins(void)
 	BUILD_BUG_ON(offsetof(struct lfq_seq_barrier, state) !=
 		     offsetof(struct lfq_claim, state));
 	BUILD_BUG_ON(offsetof(struct lfq_seq_barrier, gen) != 16);
+	BUILD_BUG_ON(offsetof(struct lfq_wsdeque_hdr, bottom) != 64);
+	BUILD_BUG_ON(offsetof(struct lfq_wsdeque_hdr, not_empty) != 128);
+	BUILD_BUG_ON(sizeof(struct lfq_wsdeque_hdr) != LFQ_WSDEQUE_SLOTS_OFF);
 	BUILD_BUG_ON(sizeof(struct lfq_claim) != LFQ_CACHELINE);
 	BUILD_BUG_ON(offsetof(struct lfq_claim, slots) != 12);
 	BUILD_BUG_ON(sizeof(struct lfq_wait_req) != 16);

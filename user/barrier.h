@@ -30,9 +30,9 @@
 #define smp_mb()		atomic_thread_fence(memory_order_seq_cst)
 #else
 /*
- * GCC's -Wtsan rejects a fence that gets inlined (ThreadSanitizer does
- * not model fences): under it, the fence stays in one out-of-line
- * function of user/ring.c.
+ * ThreadSanitizer does not model fences, and its own is no barrier on
+ * the machine (GCC's -Wtsan rejects it): under it, the machine's fence,
+ * in one out-of-line function of user/ring.c.
  */
 void lfq_tsan_mb(void);
 #define smp_mb()		lfq_tsan_mb()
@@ -46,6 +46,12 @@ void lfq_tsan_mb(void);
 #define try_cmpxchg_relaxed(p, oldp, new)				\
 	atomic_compare_exchange_strong_explicit(__lfq_atomic(p), (oldp),	\
 						(new), memory_order_relaxed,	\
+						memory_order_relaxed)
+
+/* Like the kernel's try_cmpxchg(): fully ordered on success. */
+#define try_cmpxchg(p, oldp, new)					\
+	atomic_compare_exchange_strong_explicit(__lfq_atomic(p), (oldp),	\
+						(new), memory_order_seq_cst,	\
 						memory_order_relaxed)
 
 /* Like try_cmpxchg_acquire(): acquire on success, relaxed on failure. */

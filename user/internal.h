@@ -108,5 +108,6 @@ void lfq_mpsc_init(struct lfq_ring *ring);
 short lfq_mpsc_poll(struct lfq_ring *ring);
 void lfq_seq_init(struct lfq_ring *ring);
 short lfq_seq_poll(struct lfq_ring *ring);
+short lfq_wsdeque_poll(struct lfq_ring *ring);
 
 #endif /* LFQ_USER_INTERNAL_H */

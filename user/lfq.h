@@ -232,6 +232,31 @@ int lfq_seq_wait(struct lfq_seq_consumer *c, uint64_t seq, uint64_t *avail,
 		 int timeout_ms);
 int lfq_seq_done(struct lfq_seq_consumer *c, uint64_t seq);
 
+/*
+ * Bounded Chase-Lev work-stealing deque (user/wsdeque.c): the owner
+ * pushes and pops at the bottom (LIFO) through its Worker handle, any
+ * number of thieves steal at the top (FIFO) through Stealer handles.
+ * Each call is one bounded attempt and never sleeps: push -ENOSPC when
+ * full, pop -EAGAIN when empty, steal -EAGAIN when empty or -EBUSY when
+ * it lost a race (try again). steal_batch takes up to n, at most half.
+ */
+struct lfq_wsdeque_worker {
+	struct lfq_ring *ring;
+};
+
+struct lfq_wsdeque_stealer {
+	struct lfq_ring *ring;
+};
+
+int lfq_wsdeque_worker(struct lfq_ring *ring, struct lfq_wsdeque_worker *w);
+int lfq_wsdeque_stealer(struct lfq_ring *ring, struct lfq_wsdeque_stealer *s);
+int lfq_wsdeque_push(struct lfq_wsdeque_worker *w, const void *elem);
+int lfq_wsdeque_pop(struct lfq_wsdeque_worker *w, void *elem);
+int lfq_wsdeque_steal(struct lfq_wsdeque_stealer *s, void *elem);
+int lfq_wsdeque_steal_batch(struct lfq_wsdeque_stealer *s, void *elems,
+			    unsigned int n);
+uint64_t lfq_wsdeque_len(const struct lfq_ring *ring);
+
 #ifdef __cplusplus
 }
 #endif

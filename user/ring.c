@@ -68,6 +68,9 @@ _Static_assert(sizeof(struct lfq_seq_barrier) == sizeof(struct lfq_claim),
 _Static_assert(offsetof(struct lfq_seq_barrier, state) ==
 	       offsetof(struct lfq_claim, state), "seq barrier state");
 _Static_assert(offsetof(struct lfq_seq_barrier, gen) == 16, "seq barrier gen");
+_Static_assert(offsetof(struct lfq_wsdeque_hdr, bottom) == 64, "wsdeque bottom");
+_Static_assert(offsetof(struct lfq_wsdeque_hdr, not_empty) == 128, "wsdeque not_empty");
+_Static_assert(sizeof(struct lfq_wsdeque_hdr) == LFQ_WSDEQUE_SLOTS_OFF, "wsdeque hdr");
 _Static_assert(sizeof(struct lfq_claim) == LFQ_CACHELINE, "lfq_claim");
 _Static_assert(offsetof(struct lfq_claim, slots) == 12, "claim.slots");
 _Static_assert(sizeof(struct lfq_wait_req) == 16, "lfq_wait_req");
@@ -129,6 +132,16 @@ static const struct lfq_type lfq_types[] = {
 		.nr_claims	= LFQ_CLAIMS,
 		.init		= lfq_seq_init,
 		.poll		= lfq_seq_poll,
+	},
+	[LFQ_RING_WSDEQUE] = {
+		.slot_hdr	= LFQ_WSDEQUE_SLOT_HDR,
+		.slots_off	= LFQ_WSDEQUE_SLOTS_OFF,
+		.wait_off	= {
+			[LFQ_NOT_EMPTY]	= offsetof(struct lfq_wsdeque_hdr, not_empty),
+			[LFQ_NOT_FULL]	= offsetof(struct lfq_wsdeque_hdr, not_full),
+		},
+		.nr_policies	= 1,
+		.poll		= lfq_wsdeque_poll,
 	},
 };
 
@@ -641,9 +654,20 @@ void lfq_ring_destroy(struct lfq_ring *ring)
 }
 
 #ifdef __SANITIZE_THREAD__
+/*
+ * ThreadSanitizer's own fence orders nothing on the machine: a Chase-Lev
+ * pop through it loses items on x86. The hardware's fence, which TSan
+ * does not see (it does not model fences anyway).
+ */
 __attribute__((noinline)) void lfq_tsan_mb(void)
 {
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("mfence" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ __volatile__("dmb ish" ::: "memory");
+#else
 	atomic_thread_fence(memory_order_seq_cst);
+#endif
 }
 #endif
 

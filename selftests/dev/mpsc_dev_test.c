@@ -465,7 +465,7 @@ TEST(mpsc_create_takes_each_policy_and_no_other)
 		{ "capacity 1", { .type = 3, .capacity = 1, .elem_size = 8 }, -EINVAL },
 		{ "capacity 12", { .type = 3, .capacity = 12, .elem_size = 8 }, -EINVAL },
 		{ "element size 0", { .type = 3, .capacity = 4, .elem_size = 0 }, -EINVAL },
-		{ "type 5", { .type = 5, .capacity = 4, .elem_size = 8 }, -EINVAL },
+		{ "type 6", { .type = 6, .capacity = 4, .elem_size = 8 }, -EINVAL },
 	};
 	static const struct lfq_create good[] = {
 		{ .type = 3, .capacity = 2, .elem_size = 1, .policy = LFQ_MPSC_DISCARD },

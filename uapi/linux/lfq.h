@@ -62,6 +62,7 @@
 #define LFQ_RING_TURN		2U	/* bounded MPMC, tickets and per-slot turn */
 #define LFQ_RING_MPSC		3U	/* MPSC log ring: records, reserve/commit */
 #define LFQ_RING_SEQ		4U	/* sequencer: claim/publish, barriers */
+#define LFQ_RING_WSDEQUE	5U	/* Chase-Lev work-stealing deque */
 
 /* Creation flags (struct lfq_create.flags): none defined yet. */
 #define LFQ_F_ALL		0U
@@ -416,6 +417,32 @@ struct lfq_seq_barrier {
 #define LFQ_SEQ_JOINING		1U	/* seq is provisional; still gates */
 #define LFQ_SEQ_ACTIVE		2U	/* seq is the consumer's */
 #define LFQ_SEQ_PRODUCER	0xffffffffU	/* follows: the producers */
+
+/**
+ * struct lfq_wsdeque_hdr - head of the ring region of LFQ_RING_WSDEQUE
+ * @top:	the oldest element: thieves take it with a CAS, and so does
+ *		the owner for the last one
+ * @bottom:	one past the newest element; written by the owner only
+ * @not_empty:	sleepers until an element is pushed (poll)
+ * @not_full:	sleepers until an element is taken (poll)
+ *
+ * Slots follow at LFQ_WSDEQUE_SLOTS_OFF and hold the element alone (no
+ * slot header): the element of position p is in slot p & (capacity - 1)
+ * while top <= p < bottom. The owner pushes and pops at bottom (LIFO),
+ * thieves steal at top (FIFO). bottom - top is 0..capacity on a correct
+ * ring; top and bottom are signed 64-bit positions from 0.
+ */
+struct lfq_wsdeque_hdr {
+	__s64 top;
+	__u64 __pad_top[7];
+	__s64 bottom;
+	__u64 __pad_bottom[7];
+	struct lfq_wait not_empty;
+	struct lfq_wait not_full;
+};
+
+#define LFQ_WSDEQUE_SLOT_HDR	0U
+#define LFQ_WSDEQUE_SLOTS_OFF	256U
 
 /**
  * struct lfq_wait_req - LFQ_IOC_WAIT argument: a futex on a ring fd
