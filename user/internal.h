@@ -99,6 +99,8 @@ void lfq_wake_at(struct lfq_ring *ring, unsigned int dir, const __u64 *at,
 		 u64 pos);
 int lfq_ring_corrupt(struct lfq_ring *ring);
 void lfq_ring_unjoin(struct lfq_ring *ring);
+int lfq_futex_wait(u32 *word, u32 val);
+void lfq_futex_wake(u32 *word, int n);
 
 /* Per-type hooks for ring.c. */
 void lfq_vyukov_init(struct lfq_ring *ring);

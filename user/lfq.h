@@ -257,6 +257,34 @@ int lfq_wsdeque_steal_batch(struct lfq_wsdeque_stealer *s, void *elems,
 			    unsigned int n);
 uint64_t lfq_wsdeque_len(const struct lfq_ring *ring);
 
+/*
+ * A work-stealing thread pool on the deque (user/sched.c): threads
+ * workers, each with a deque of capacity tasks, and an injector queue of
+ * capacity tasks for spawns from outside the pool. lfq_pool_spawn() runs
+ * fn(arg) as part of group g: on the spawning worker's deque, or through
+ * the injector from other threads (waiting while it is full). A worker
+ * whose deque is full runs the task at once. lfq_group_wait() returns
+ * once every task of g has finished; a worker keeps running tasks while
+ * it waits, so tasks may spawn and wait for tasks of their own (fork/
+ * join). Destroy the pool once its groups are done: tasks still queued
+ * are not run.
+ */
+#define LFQ_POOL_MAX_THREADS	256
+
+struct lfq_pool;
+
+struct lfq_group {
+	uint32_t pending;	/* tasks spawned, not finished */
+};
+
+int lfq_pool_create(struct lfq_pool **poolp, unsigned int threads,
+		    unsigned int capacity);
+void lfq_pool_destroy(struct lfq_pool *pool);
+void lfq_group_init(struct lfq_group *g);
+int lfq_pool_spawn(struct lfq_pool *pool, struct lfq_group *g,
+		   void (*fn)(void *arg), void *arg);
+void lfq_group_wait(struct lfq_pool *pool, struct lfq_group *g);
+
 #ifdef __cplusplus
 }
 #endif

@@ -683,6 +683,17 @@ static long futex(u32 *uaddr, int op, u32 val, const struct timespec *ts)
 	return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
 }
 
+/* A futex of this process only, for the pool's parking (user/sched.c). */
+int lfq_futex_wait(u32 *word, u32 val)
+{
+	return futex(word, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, val, NULL) ? -errno : 0;
+}
+
+void lfq_futex_wake(u32 *word, int n)
+{
+	futex(word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL);
+}
+
 /* The time timeout_ms from now; unused when negative (no deadline). */
 static void lfq_deadline(struct timespec *deadline, int timeout_ms)
 {
