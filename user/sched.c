@@ -77,7 +77,11 @@ static void pool_run(struct lfq_task *t)
 	struct lfq_group *g = t->group;
 
 	t->fn(t->arg);
-	/* the last task of the group wakes its waiters */
+	/*
+	 * The last task of the group wakes its waiters. A waiter that saw
+	 * the 0 first may have freed the group by then: a wake on a stale
+	 * private futex wakes nobody, or costs someone a spurious wake-up.
+	 */
 	if (atomic_fetch_sub_explicit(__lfq_atomic(&g->pending), 1,
 				      memory_order_acq_rel) == 1)
 		lfq_futex_wake(&g->pending, INT_MAX);
