@@ -95,12 +95,27 @@ static void wsd_load(const struct lfq_ring *ring, s64 pos, void *elem)
 }
 
 /*
- * Whether n = bottom - top is a span a correct ring can hold: 0..
- * capacity; the owner may hold one less while it pops.
+ * Position arithmetic wraps: the words may be anything a peer wrote, and
+ * a signed overflow must not be undefined behaviour.
  */
-static bool wsd_sane(const struct lfq_ring *ring, s64 n)
+static s64 wsd_span(s64 b, s64 t)
 {
-	return n >= -1 && n <= (s64)ring->capacity;
+	return (s64)((u64)b - (u64)t);
+}
+
+static s64 wsd_next(s64 pos)
+{
+	return (s64)((u64)pos + 1);
+}
+
+/*
+ * Whether a span is one a correct ring can show: 0..capacity to push,
+ * -1..capacity - 1 to pop (after its decrement of bottom), -1..capacity
+ * to a thief (which may see the owner's pop under way).
+ */
+static bool wsd_sane(s64 n, s64 lo, s64 hi)
+{
+	return n >= lo && n <= hi;
 }
 
 static int wsd_push(struct lfq_ring *ring, const void *elem)
@@ -110,20 +125,20 @@ static int wsd_push(struct lfq_ring *ring, const void *elem)
 	/* T: pairs with X in wsd_pop() and wsd_steal() */
 	s64 t = smp_load_acquire(&hdr->top);
 
-	if (!wsd_sane(ring, b - t))
+	if (!wsd_sane(wsd_span(b, t), 0, ring->capacity))
 		return lfq_ring_corrupt(ring);
-	if (b - t >= (s64)ring->capacity)
+	if (wsd_span(b, t) == (s64)ring->capacity)
 		return -ENOSPC;
 	wsd_store(ring, b, elem);
 	/* R: pairs with A in wsd_steal() */
-	smp_store_release(&hdr->bottom, b + 1);
+	smp_store_release(&hdr->bottom, wsd_next(b));
 	return 0;
 }
 
 static int wsd_pop(struct lfq_ring *ring, void *elem)
 {
 	struct lfq_wsdeque_hdr *hdr = ring->hdr;
-	s64 b = READ_ONCE(hdr->bottom) - 1;
+	s64 b = wsd_span(READ_ONCE(hdr->bottom), 1);
 	s64 t;
 	int ret = 0;
 
@@ -131,13 +146,13 @@ static int wsd_pop(struct lfq_ring *ring, void *elem)
 	/* F1: pairs with F2 in wsd_steal(): the store above before the load */
 	smp_mb();
 	t = READ_ONCE(hdr->top);
-	if (!wsd_sane(ring, b - t)) {
-		WRITE_ONCE(hdr->bottom, b + 1);
+	if (!wsd_sane(wsd_span(b, t), -1, ring->capacity - 1)) {
+		WRITE_ONCE(hdr->bottom, wsd_next(b));
 		return lfq_ring_corrupt(ring);
 	}
 	if (t > b) {
 		/* empty */
-		WRITE_ONCE(hdr->bottom, b + 1);
+		WRITE_ONCE(hdr->bottom, wsd_next(b));
 		return -EAGAIN;
 	}
 	if (t < b) {
@@ -145,12 +160,12 @@ static int wsd_pop(struct lfq_ring *ring, void *elem)
 		return 0;
 	}
 	/* the last one: the thieves may want it too. X: one winner */
-	if (!try_cmpxchg(&hdr->top, &t, t + 1))
+	if (!try_cmpxchg(&hdr->top, &t, wsd_next(t)))
 		ret = -EAGAIN;
 	/* ours now: no thief reads slot b once top has passed it */
 	if (!ret)
 		wsd_load(ring, b, elem);
-	WRITE_ONCE(hdr->bottom, b + 1);
+	WRITE_ONCE(hdr->bottom, wsd_next(b));
 	return ret;
 }
 
@@ -165,7 +180,7 @@ static int wsd_steal(struct lfq_ring *ring, void *elem)
 	smp_mb();
 	/* A: pairs with R in wsd_push() */
 	b = smp_load_acquire(&hdr->bottom);
-	if (!wsd_sane(ring, b - t)) {
+	if (!wsd_sane(wsd_span(b, t), -1, ring->capacity)) {
 		/* top moved on while we looked: a lost race */
 		if (READ_ONCE(hdr->top) != t)
 			return -EBUSY;
@@ -178,21 +193,28 @@ static int wsd_steal(struct lfq_ring *ring, void *elem)
 	/* a copy, kept only if the CAS says slot t was still ours to take */
 	wsd_load(ring, t, elem);
 	/* X: pairs with T in wsd_push() */
-	if (!try_cmpxchg(&hdr->top, &t, t + 1))
+	if (!try_cmpxchg(&hdr->top, &t, wsd_next(t)))
 		return -EBUSY;
 	return 0;
 }
 
-/* Up to n steals, at most half of what was there, one CAS each. */
+/*
+ * Up to n steals, at most half of what was there, one CAS each; always
+ * one at least, which checks the ring.
+ */
 static int wsd_steal_batch(struct lfq_ring *ring, void *elems, unsigned int n)
 {
 	struct lfq_wsdeque_hdr *hdr = ring->hdr;
-	s64 len = READ_ONCE(hdr->bottom) - READ_ONCE(hdr->top);
+	s64 t = READ_ONCE(hdr->top);
+	s64 len = wsd_span(READ_ONCE(hdr->bottom), t);
 	unsigned int i, want;
 	int ret = -EAGAIN;
 
+	/* a hint: top first, so that pushes since can only add */
 	if (len <= 0)
-		return -EAGAIN;
+		len = 1;
+	if (len > ring->capacity)
+		len = ring->capacity;
 	want = (len + 1) / 2 < (s64)n ? (unsigned int)((len + 1) / 2) : n;
 	for (i = 0; i < want; i++) {
 		ret = wsd_steal(ring, (u8 *)elems + (size_t)i * ring->elem_size);
@@ -261,14 +283,14 @@ int lfq_wsdeque_steal_batch(struct lfq_wsdeque_stealer *s, void *elems,
 u64 lfq_wsdeque_len(const struct lfq_ring *ring)
 {
 	const struct lfq_wsdeque_hdr *hdr;
-	s64 n;
+	s64 n, t;
 
 	if (!ring || ring->info.type != LFQ_RING_WSDEQUE)
 		return 0;
 	hdr = ring->hdr;
 	/* S: the thieves' top first: n never undercounts */
-	n = -smp_load_acquire(&hdr->top);
-	n += READ_ONCE(hdr->bottom);
+	t = smp_load_acquire(&hdr->top);
+	n = wsd_span(READ_ONCE(hdr->bottom), t);
 	return n < 0 ? 0 : n > ring->capacity ? ring->capacity : (u64)n;
 }
 
