@@ -20,8 +20,8 @@
 #   6. seq_dev_test: the sequencer's kselftests (consumer processes with
 #      barriers of their own, kthread producers, consumers and pipeline
 #      stages, kill -9 of consumers, poll, garbage barriers, scribblers)
-#   7. vyukov_stress, turn_stress, mpsc_stress and seq_stress on the
-#      /dev/lfq backend
+#   7. vyukov_stress, turn_stress, mpsc_stress, seq_stress and
+#      wsdeque_stress on the /dev/lfq backend
 #   8. two turn_dev_test modes that single-step or kill a participant at
 #      an exact instant: a claim record never names a ticket its owner
 #      does not hold, and a sleeper killed in LFQ_IOC_WAIT is uncounted
@@ -119,7 +119,7 @@ if [ -x ./seq_dev_test ]; then
 fi
 
 # the same stress bodies on /dev/lfq rings (TCG is slow: a tenth of the items)
-for ring in vyukov turn mpsc seq; do
+for ring in vyukov turn mpsc seq wsdeque; do
 	[ -x ./${ring}_stress ] || continue
 	t0=$(date +%s)
 	LFQ_TEST_BACKENDS=dev LFQ_STRESS_SCALE=0.1 ./${ring}_stress

@@ -3,7 +3,7 @@
  * lfq_test.ko: the kernel peer of lfq.ko, written only against its exported
  * symbols (namespace LFQ), as another subsystem would be.
  *
- * At load it tests the in-kernel API of the four rings (bad parameters,
+ * At load it tests the in-kernel API of the five rings (bad parameters,
  * full and empty rings, bursts, drain, timeouts, wake-ups between kernel
  * threads, -EINTR on kthread_stop() and on a signal; for the turn ring
  * also reserve and commit in place, forged and double commits, held
@@ -13,9 +13,12 @@
  * headers, a producer in hardirq; for the sequencer claim, publish, wait
  * and done with one producer and many, every refusal, multicast, late
  * joins, pipelines, the three ways to wait, scribbled barriers, and its
- * jobs) and runs a kthread stress of each ring (producers x consumers on
- * small capacities, so that both sides sleep and wake each other; MPSC
- * producers also in softirq, hardirq and NMI; sequencer pipelines),
+ * jobs; for the work-stealing deque its handles, LIFO pops, FIFO steals,
+ * steal_batch, laps, odd element sizes and scribbled top and bottom) and
+ * runs a kthread stress of each ring (producers x consumers on small
+ * capacities, so that both sides sleep and wake each other; MPSC
+ * producers also in softirq, hardirq and NMI; sequencer pipelines; a
+ * deque's owner against its thieves, and the race for its last element),
  * prints KTAP, and fails the load with -EINVAL if any check failed
  * (kselftest_module.h, as lib/test_strscpy.c).
  *
@@ -24,6 +27,8 @@
  * LFQ_MPSC_SLOT_HDR bytes before the element, and the slots
  * LFQ_TURN_SLOTS_OFF or LFQ_MPSC_SLOTS_OFF bytes after the ring header;
  * the sequencer tests find theirs from lfq_seq_elem() the same way.
+ * The deque's API gives no such pointer: its tests map a deque that
+ * insmod creates on /dev/lfq, as a scribbling process would.
  * That is the layout any user of the ring sees, not lfq.ko's internals.
  *
  * Its misc device /dev/lfq_test then lets userspace attach jobs of kernel
@@ -44,12 +49,15 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -4100,6 +4108,743 @@ static void __init test_mpsc_stress(u32 policy, u32 flags, u32 producers,
 		    policy == LFQ_MPSC_OVERWRITE ? capacity / 2 : 0);
 }
 
+/* ---- the work-stealing deque ---------------------------------------------- */
+
+static struct lfq_ring *__init make_wsd(u32 capacity, u32 elem_size)
+{
+	return make_typed(LFQ_RING_WSDEQUE, 0, capacity, elem_size);
+}
+
+/* Both handles of a deque of u64 elements. */
+struct wsd {
+	struct lfq_ring *ring;
+	struct lfq_wsdeque_worker w;
+	struct lfq_wsdeque_stealer s;
+};
+
+/* A deque of capacity u64 elements and its handles; wsd_close() drops it. */
+static int __init wsd_open(struct wsd *d, u32 capacity)
+{
+	d->ring = make_wsd(capacity, sizeof(u64));
+	if (IS_ERR(d->ring))
+		return PTR_ERR(d->ring);
+	return lfq_wsdeque_worker(d->ring, &d->w) ?:
+	       lfq_wsdeque_stealer(d->ring, &d->s);
+}
+
+static void __init wsd_close(struct wsd *d)
+{
+	if (!IS_ERR_OR_NULL(d->ring))
+		lfq_ring_put(d->ring);
+}
+
+/* Push first..first + n - 1: whether every push took. */
+static bool __init wsd_push_n(struct wsd *d, u64 first, u32 n)
+{
+	u64 v;
+
+	for (v = first; v != first + n; v++)
+		if (lfq_wsdeque_push(&d->w, &v))
+			return false;
+	return true;
+}
+
+/* Whether n pops give first + n - 1 down to first: newest first. */
+static bool __init wsd_pops(struct wsd *d, u64 first, u32 n)
+{
+	u64 v;
+
+	while (n--)
+		if (lfq_wsdeque_pop(&d->w, &v) || v != first + n)
+			return false;
+	return true;
+}
+
+/* Whether n steals give first up to first + n - 1: oldest first. */
+static bool __init wsd_steals(struct wsd *d, u64 first, u32 n)
+{
+	u64 v, i;
+
+	for (i = 0; i < n; i++)
+		if (lfq_wsdeque_steal(&d->s, &v) || v != first + i)
+			return false;
+	return true;
+}
+
+/* Whether the deque is empty to every look: len, pop, steal, steal_batch. */
+static bool __init wsd_empty(struct wsd *d)
+{
+	u64 v[2];
+
+	return !lfq_wsdeque_len(d->ring) &&
+	       lfq_wsdeque_pop(&d->w, v) == -EAGAIN &&
+	       lfq_wsdeque_steal(&d->s, v) == -EAGAIN &&
+	       lfq_wsdeque_steal_batch(&d->s, v, 2) == -EAGAIN;
+}
+
+static void __init test_wsd_api(void)
+{
+	struct lfq_create c = {
+		.type = LFQ_RING_WSDEQUE, .capacity = 4, .elem_size = 12,
+		.policy = 1,
+	};
+	struct lfq_wsdeque_worker w, wvy = { 0 }, wnull = { 0 };
+	struct lfq_wsdeque_stealer s, svy = { 0 }, snull = { 0 };
+	const struct lfq_info *info;
+	struct lfq_ring *ring, *vy;
+	u64 v[4] = { 0 };
+	bool ok;
+
+	ring = lfq_ring_create(&c);
+	CHECK(PTR_ERR_OR_ZERO(ring) == -EINVAL,
+	      "wsdeque: create with policy 1 is -EINVAL (%d)",
+	      PTR_ERR_OR_ZERO(ring));
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+	ring = make_wsd(4, 12);
+	vy = make_ring(4, sizeof(u64));
+	if (IS_ERR(ring) || IS_ERR(vy)) {
+		CHECK(false, "wsdeque api: create rings");
+		goto out;
+	}
+	info = lfq_ring_info(ring);
+	CHECK(info->type == LFQ_RING_WSDEQUE && info->capacity == 4 &&
+	      info->elem_size == 12 &&
+	      info->slot_stride == LFQ_STRIDE(LFQ_WSDEQUE_SLOT_HDR, 12) &&
+	      info->slots_off == LFQ_WSDEQUE_SLOTS_OFF && !info->nr_claims,
+	      "wsdeque: lfq_ring_info() reports the geometry, slots without a header after the deque's");
+	ok = lfq_wsdeque_worker(vy, &w) == -EINVAL &&
+	     lfq_wsdeque_stealer(vy, &s) == -EINVAL &&
+	     lfq_wsdeque_worker(NULL, &w) == -EINVAL &&
+	     lfq_wsdeque_stealer(NULL, &s) == -EINVAL &&
+	     lfq_wsdeque_worker(ring, NULL) == -EINVAL &&
+	     lfq_wsdeque_stealer(ring, NULL) == -EINVAL;
+	CHECK(ok, "wsdeque: worker and stealer of another ring type, of NULL or into NULL are -EINVAL");
+	ok = !lfq_wsdeque_worker(ring, &w) && w.ring == ring &&
+	     !lfq_wsdeque_stealer(ring, &s) && s.ring == ring;
+	CHECK(ok, "wsdeque: worker and stealer of a deque");
+	/* handles the caller filled in itself, on a vyukov ring or none */
+	wvy.ring = vy;
+	svy.ring = vy;
+	ok = lfq_wsdeque_push(&wvy, v) == -EINVAL &&
+	     lfq_wsdeque_pop(&wvy, v) == -EINVAL &&
+	     lfq_wsdeque_steal(&svy, v) == -EINVAL &&
+	     lfq_wsdeque_steal_batch(&svy, v, 1) == -EINVAL &&
+	     lfq_wsdeque_push(&wnull, v) == -EINVAL &&
+	     lfq_wsdeque_steal(&snull, v) == -EINVAL &&
+	     lfq_wsdeque_push(NULL, v) == -EINVAL &&
+	     lfq_wsdeque_pop(NULL, v) == -EINVAL &&
+	     lfq_wsdeque_steal(NULL, v) == -EINVAL &&
+	     lfq_wsdeque_steal_batch(NULL, v, 1) == -EINVAL &&
+	     lfq_wsdeque_len(NULL) == 0;
+	CHECK(ok && lfq_vyukov_empty(vy),
+	      "wsdeque: every call through a handle of another ring type, of no ring or NULL is -EINVAL");
+	ok = !lfq_wsdeque_push(&w, v) && lfq_wsdeque_push(&w, NULL) == -EINVAL &&
+	     lfq_wsdeque_pop(&w, NULL) == -EINVAL &&
+	     lfq_wsdeque_steal(&s, NULL) == -EINVAL &&
+	     lfq_wsdeque_steal_batch(&s, NULL, 1) == -EINVAL &&
+	     lfq_wsdeque_steal_batch(&s, v, 0) == -EINVAL;
+	CHECK(ok && lfq_wsdeque_len(ring) == 1,
+	      "wsdeque: a NULL element or a steal_batch of 0 is -EINVAL and takes nothing");
+	ok = !lfq_vyukov_try_push(vy, v) && lfq_wsdeque_len(vy) == 0;
+	CHECK(ok && lfq_ring_errors(ring) == 0,
+	      "wsdeque: lfq_wsdeque_len() of another ring type is 0; no ring errors");
+out:
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+	if (!IS_ERR(vy))
+		lfq_ring_put(vy);
+}
+
+/* Push and pop, steal, steal_batch, full and empty, on capacity 8. */
+static void __init test_wsd_ops(void)
+{
+	/* held elements, steal_batch n: got */
+	static const struct {
+		u32 held, n, got;
+	} batch[] __initconst = {
+		{ 1, 8, 1 }, { 4, 8, 2 }, { 5, 8, 3 }, { 8, 8, 4 }, { 7, 2, 2 },
+		{ 8, 1, 1 },
+	};
+	u64 v, buf[9], first = 100;
+	unsigned int i, j;
+	struct wsd d;
+	int ret;
+	bool ok;
+
+	if (wsd_open(&d, 8)) {
+		CHECK(false, "wsdeque ops: create ring");
+		goto out;
+	}
+	CHECK(wsd_empty(&d), "wsdeque: a new deque is empty: len 0, pop, steal and steal_batch -EAGAIN");
+	ok = true;
+	for (v = 0; v < 8; v++)
+		ok &= !lfq_wsdeque_push(&d.w, &v) && lfq_wsdeque_len(d.ring) == v + 1;
+	CHECK(ok && lfq_wsdeque_push(&d.w, &v) == -ENOSPC &&
+	      lfq_wsdeque_len(d.ring) == 8,
+	      "wsdeque: push fills it, len counts; a push on a full deque is -ENOSPC");
+	CHECK(wsd_pops(&d, 6, 2) && lfq_wsdeque_len(d.ring) == 6,
+	      "wsdeque: pop takes the newest: LIFO");
+	CHECK(wsd_steals(&d, 0, 2) && lfq_wsdeque_len(d.ring) == 4,
+	      "wsdeque: steal takes the oldest: FIFO");
+	v = 8;
+	ok = !lfq_wsdeque_push(&d.w, &v) && wsd_steals(&d, 2, 4) &&
+	     wsd_pops(&d, 8, 1);
+	CHECK(ok && wsd_empty(&d),
+	      "wsdeque: a push after steals lands at the bottom; taken from both ends it is empty");
+
+	for (i = 0; i < ARRAY_SIZE(batch); i++) {
+		memset(buf, 0xff, sizeof(buf));
+		ok = wsd_push_n(&d, first, batch[i].held);
+		ret = lfq_wsdeque_steal_batch(&d.s, buf, batch[i].n);
+		ok &= ret == batch[i].got && buf[ret] == ~0ULL &&
+		      lfq_wsdeque_len(d.ring) == batch[i].held - ret;
+		for (j = 0; ok && j < ret; j++)
+			ok = buf[j] == first + j;
+		CHECK(ok && wsd_pops(&d, first + ret, batch[i].held - ret) &&
+		      wsd_empty(&d),
+		      "wsdeque: steal_batch of %u from %u takes the %u oldest, in order (%d)",
+		      batch[i].n, batch[i].held, batch[i].got, ret);
+		first += batch[i].held;
+	}
+	CHECK(lfq_ring_errors(d.ring) == 0, "wsdeque ops: no ring errors");
+out:
+	wsd_close(&d);
+}
+
+/*
+ * Many laps on capacities 2 and 4: each round fills the deque, pops one
+ * and steals the rest, so top and bottom both move capacity - 1 a round
+ * and every slot in turn is the first.
+ */
+static void __init test_wsd_wrap(void)
+{
+	u32 cap, round;
+	struct wsd d;
+	u64 v;
+	bool ok;
+
+	for (cap = 2; cap <= 4; cap *= 2) {
+		ok = !wsd_open(&d, cap);
+		for (v = 0, round = 0; ok && round < 8 * cap; round++, v += cap)
+			ok = wsd_push_n(&d, v, cap) &&
+			     lfq_wsdeque_push(&d.w, &v) == -ENOSPC &&
+			     lfq_wsdeque_len(d.ring) == cap &&
+			     wsd_pops(&d, v + cap - 1, 1) &&
+			     wsd_steals(&d, v, cap - 1) && wsd_empty(&d);
+		CHECK(ok && lfq_ring_errors(d.ring) == 0,
+		      "wsdeque: capacity %u, %u laps of fill, pop and steal (%u rounds)",
+		      cap, 8 * (cap - 1), round);
+		wsd_close(&d);
+	}
+}
+
+/*
+ * 13-byte elements, which no word copy fits: every byte of every one,
+ * through pop, steal and steal_batch over laps, and not a byte more.
+ */
+static void __init test_wsd_odd_elem(void)
+{
+	enum { SIZE = 13, CAP = 4 };
+	struct lfq_wsdeque_worker w;
+	struct lfq_wsdeque_stealer s;
+	u8 in[SIZE], out[CAP * SIZE + 1];
+	struct lfq_ring *ring;
+	u64 n, base;
+	bool ok = true;
+
+	ring = make_wsd(CAP, SIZE);
+	if (IS_ERR(ring) || lfq_wsdeque_worker(ring, &w) ||
+	    lfq_wsdeque_stealer(ring, &s)) {
+		CHECK(false, "wsdeque 13-byte elements: create ring");
+		goto out;
+	}
+	for (base = 0; ok && base < 6 * CAP; base += CAP) {
+		for (n = base; n < base + CAP; n++) {
+			mpsc_fill(in, n, SIZE);
+			ok &= !lfq_wsdeque_push(&w, in);
+		}
+		/* a byte past what each call should write stays 0xa5 */
+		memset(out, 0xa5, sizeof(out));
+		ok &= !lfq_wsdeque_pop(&w, out) &&
+		      mpsc_holds(out, base + 3, SIZE) && out[SIZE] == 0xa5;
+		ok &= lfq_wsdeque_steal_batch(&s, out, CAP) == 2 &&
+		      mpsc_holds(out, base, SIZE) &&
+		      mpsc_holds(out + SIZE, base + 1, SIZE) &&
+		      out[2 * SIZE] == 0xa5;
+		ok &= !lfq_wsdeque_steal(&s, out) &&
+		      mpsc_holds(out, base + 2, SIZE) &&
+		      mpsc_holds(out + SIZE, base + 1, SIZE);
+		ok &= lfq_wsdeque_len(ring) == 0;
+	}
+	CHECK(ok && lfq_ring_errors(ring) == 0,
+	      "wsdeque: 13-byte elements keep every byte through pop, steal and steal_batch, over 6 laps");
+out:
+	if (!IS_ERR(ring))
+		lfq_ring_put(ring);
+}
+
+/*
+ * A deque whose shared words we can scribble. Its kernel API gives no
+ * pointer into the ring (it has no lfq_seq_elem()), so we reach them as
+ * a scribbling process would: the load-time tests run in insmod, which
+ * creates the deque on /dev/lfq, attaches it with lfq_ring_get_fd() and
+ * maps its ring region; we pin the first page to write it from here.
+ * The ABI (uapi/linux/lfq.h) puts struct lfq_wsdeque_hdr at offset 0 of
+ * the ring region and the slots LFQ_WSDEQUE_SLOTS_OFF after it, with no
+ * slot header.
+ */
+struct wsd_mapped {
+	struct wsd d;
+	struct lfq_wsdeque_hdr *hdr;
+	struct page *page;
+	unsigned long map;
+};
+
+/* Create the deque on /dev/lfq: the ring fd, in insmod's table. */
+static int __init wsd_create_fd(u32 capacity)
+{
+	struct lfq_create c = {
+		.type = LFQ_RING_WSDEQUE, .capacity = capacity,
+		.elem_size = sizeof(u64),
+	};
+	unsigned long arg;
+	struct file *dev;
+	long fd;
+
+	dev = filp_open("/dev/lfq", O_RDWR, 0);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	/* LFQ_IOC_CREATE copies its argument in from user memory */
+	arg = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(arg)) {
+		fd = arg;
+	} else {
+		fd = copy_to_user((void __user *)arg, &c, sizeof(c)) ? -EFAULT :
+		     dev->f_op->unlocked_ioctl(dev, LFQ_IOC_CREATE, arg);
+		vm_munmap(arg, PAGE_SIZE);
+	}
+	filp_close(dev, NULL);
+	return fd;
+}
+
+static int __init wsd_map(struct wsd_mapped *m, u32 capacity)
+{
+	struct file *file;
+	int fd, ret;
+
+	m->d.ring = ERR_PTR(-ENODEV);
+	m->map = 0;
+	m->page = NULL;
+	if (!current->mm)
+		return -ENODEV;
+	fd = wsd_create_fd(capacity);
+	if (fd < 0)
+		return fd;
+	m->d.ring = lfq_ring_get_fd(fd);
+	file = fget(fd);
+	/* the mapping and our reference keep the ring: no fd is left behind */
+	close_fd(fd);
+	if (IS_ERR(m->d.ring) || !file) {
+		if (file)
+			fput(file);
+		return -EBADF;
+	}
+	m->map = vm_mmap(file, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 lfq_ring_info(m->d.ring)->ring_off);
+	fput(file);
+	if (IS_ERR_VALUE(m->map)) {
+		ret = m->map;
+		m->map = 0;
+		return ret;
+	}
+	if (get_user_pages_fast(m->map, 1, FOLL_WRITE, &m->page) != 1) {
+		m->page = NULL;
+		return -EFAULT;
+	}
+	m->hdr = page_address(m->page);
+	return lfq_wsdeque_worker(m->d.ring, &m->d.w) ?:
+	       lfq_wsdeque_stealer(m->d.ring, &m->d.s);
+}
+
+/* The element in the slot of position p; the first page holds 4 slots. */
+static u64 __init wsd_slot(const struct wsd_mapped *m, s64 p)
+{
+	const struct lfq_info *info = lfq_ring_info(m->d.ring);
+
+	return *(u64 *)((u8 *)m->hdr + LFQ_WSDEQUE_SLOTS_OFF +
+			(p & (info->capacity - 1)) * info->slot_stride);
+}
+
+static void __init wsd_unmap(struct wsd_mapped *m)
+{
+	if (m->page)
+		put_page(m->page);
+	if (m->map)
+		vm_munmap(m->map, PAGE_SIZE);
+	wsd_close(&m->d);
+}
+
+/*
+ * With bottom - top scribbled to a span no deque holds: the owner's push
+ * and pop are -EIO, a thief's steal and steal_batch take nothing
+ * (-EAGAIN), each counted once, and the words stay as scribbled. Pop
+ * has a check of its own: it looks at bottom - 1.
+ */
+static void __init wsd_refuses(struct wsd_mapped *m, const char *what)
+{
+	s64 top = READ_ONCE(m->hdr->top), bottom = READ_ONCE(m->hdr->bottom);
+	u64 errors = lfq_ring_errors(m->d.ring), v[2] = { 0 };
+	bool ok;
+	int ret;
+
+	ok = lfq_wsdeque_push(&m->d.w, v) == -EIO &&
+	     lfq_wsdeque_steal(&m->d.s, v) == -EAGAIN &&
+	     lfq_wsdeque_steal_batch(&m->d.s, v, 2) == -EAGAIN;
+	CHECK(ok && lfq_ring_errors(m->d.ring) == errors + 3 &&
+	      READ_ONCE(m->hdr->top) == top &&
+	      READ_ONCE(m->hdr->bottom) == bottom,
+	      "wsdeque corrupt: %s: push -EIO, steal and steal_batch -EAGAIN, each counted (%llu)",
+	      what, lfq_ring_errors(m->d.ring) - errors);
+	errors = lfq_ring_errors(m->d.ring);
+	ret = lfq_wsdeque_pop(&m->d.w, v);
+	CHECK(ret == -EIO && lfq_ring_errors(m->d.ring) == errors + 1 &&
+	      READ_ONCE(m->hdr->top) == top &&
+	      READ_ONCE(m->hdr->bottom) == bottom,
+	      "wsdeque corrupt: %s: pop -EIO, counted, bottom put back (%d, bottom moved %lld)",
+	      what, ret, READ_ONCE(m->hdr->bottom) - bottom);
+}
+
+static void __init test_wsd_corrupt(void)
+{
+	struct wsd_mapped m;
+	s64 top, bottom;
+	u64 errors, v;
+	int ret;
+	bool ok;
+
+	ret = wsd_map(&m, 4);
+	if (ret) {
+		CHECK(false, "wsdeque corrupt: create on /dev/lfq and map (%d)", ret);
+		goto out;
+	}
+	/* positions 3..5 held, in slots 3, 0 and 1 */
+	ok = wsd_push_n(&m.d, 0, 4) && wsd_steals(&m.d, 0, 3) &&
+	     wsd_push_n(&m.d, 4, 2);
+	top = READ_ONCE(m.hdr->top);
+	bottom = READ_ONCE(m.hdr->bottom);
+	CHECK(ok && top == 3 && bottom == 6 && wsd_slot(&m, 3) == 3 &&
+	      wsd_slot(&m, 4) == 4 && wsd_slot(&m, 5) == 5 &&
+	      wsd_slot(&m, 2) == 2,
+	      "wsdeque: the mapped ring holds top and bottom, and element p in slot p & (capacity - 1), LFQ_WSDEQUE_SLOTS_OFF after them");
+
+	WRITE_ONCE(m.hdr->bottom, top + 5);
+	wsd_refuses(&m, "bottom - top of capacity + 1");
+	WRITE_ONCE(m.hdr->bottom, bottom);
+	WRITE_ONCE(m.hdr->top, bottom + 2);
+	wsd_refuses(&m, "bottom - top of -2");
+	WRITE_ONCE(m.hdr->top, top);
+	WRITE_ONCE(m.hdr->bottom, bottom);
+	errors = lfq_ring_errors(m.d.ring);
+	CHECK(wsd_pops(&m.d, 5, 1) && wsd_steals(&m.d, 3, 1) &&
+	      lfq_ring_errors(m.d.ring) == errors,
+	      "wsdeque corrupt: with its words put back the deque works again, counting nothing more");
+
+	/* the edges: a full deque, and an owner between its pop's stores */
+	v = 9;
+	ok = wsd_push_n(&m.d, 6, 3) && lfq_wsdeque_push(&m.d.w, &v) == -ENOSPC;
+	top = READ_ONCE(m.hdr->top);
+	bottom = READ_ONCE(m.hdr->bottom);
+	WRITE_ONCE(m.hdr->bottom, top - 1);
+	ok &= lfq_wsdeque_steal(&m.d.s, &v) == -EAGAIN &&
+	      !lfq_wsdeque_len(m.d.ring);
+	WRITE_ONCE(m.hdr->bottom, bottom);
+	CHECK(ok && wsd_steals(&m.d, 4, 1) && wsd_pops(&m.d, 6, 3) &&
+	      lfq_ring_errors(m.d.ring) == errors,
+	      "wsdeque corrupt: neither a full deque nor bottom one below top (a pop under way) is counted");
+out:
+	wsd_unmap(&m);
+}
+
+/*
+ * kthreads on one deque of u64 items 0..items - 1: threads[0] the
+ * owner, the others thieves. Whoever takes an item marks its bit in
+ * seen: a bit set twice is a duplicate, a bit never set a loss. A
+ * thief's items come in increasing order: top only grows, and an item
+ * at a higher position was pushed after the one the thief took before.
+ *
+ * The stress: the owner pushes every item, pops after every third push
+ * and when the deque is full, then pops what is left; thieves steal (the
+ * last with steal_batch of batch) until the owner is done and the deque
+ * empty. The race (race set): one thief, the two on two CPUs; the owner
+ * pushes one item, lets the thief go, pops, and waits for the thief's
+ * steal to end before the next: each item is the last one, and exactly
+ * one of the two must win it. On two CPUs both must win some: else the
+ * two never met.
+ *
+ * With more than one CPU the owner has the first to itself and the
+ * thieves share the others, so that it always meets a thief.
+ */
+struct wsd_stress {
+	struct wsd d;
+	u64 items;
+	unsigned long *seen;
+	bool race;
+	bool owner_done;		/* nothing more will be pushed */
+	bool failed;			/* a thread ended on an error */
+	u64 round, acked;		/* race: items out, items the thief saw */
+	u32 delay;			/* race: the owner's spins before its pop */
+	unsigned long deadline;		/* jiffies */
+	struct completion go;		/* every thread created: start */
+	atomic64_t duplicates, bad;
+};
+
+struct wsd_thread {
+	struct wsd_stress *st;
+	struct task_struct *task;
+	struct completion done;
+	unsigned int index;		/* 0: the owner */
+	u32 batch;			/* a thief's steal_batch n; 0: steal */
+	u64 taken, misordered;
+	u64 lost;			/* a thief's steals that lost a CAS */
+	s64 last;			/* the last item a thief took */
+	int err;
+};
+
+static void wsd_take(struct wsd_thread *t, u64 v)
+{
+	struct wsd_stress *st = t->st;
+
+	t->taken++;
+	if (v >= st->items) {
+		atomic64_inc(&st->bad);
+		return;
+	}
+	if (test_and_set_bit(v, st->seen))
+		atomic64_inc(&st->duplicates);
+	if (t->index && (s64)v <= t->last)
+		t->misordered++;
+	t->last = v;
+}
+
+/* One pop: -EAGAIN (empty, or a thief won the last item) is no error. */
+static int wsd_owner_pop(struct wsd_thread *t)
+{
+	int ret;
+	u64 v;
+
+	ret = lfq_wsdeque_pop(&t->st->d.w, &v);
+	if (!ret)
+		wsd_take(t, v);
+	return ret == -EAGAIN ? 0 : ret;
+}
+
+/* Race: spin until *word reaches n, the other thread fails, or the deadline. */
+static int wsd_wait(struct wsd_stress *st, u64 *word, u64 n)
+{
+	while (smp_load_acquire(word) < n) {
+		if (READ_ONCE(st->failed))
+			return -ECANCELED;
+		if (time_after(jiffies, st->deadline))
+			return -ETIMEDOUT;
+		cond_resched();
+		cpu_relax();
+	}
+	return 0;
+}
+
+/*
+ * Race: the item is out; let the thief go, pop after a delay that
+ * follows the contest (longer after we won, shorter after the thief
+ * did, so that our pop keeps meeting its steal), and wait for the
+ * thief's steal to end.
+ */
+static int wsd_race_round(struct wsd_thread *t, u64 n)
+{
+	struct wsd_stress *st = t->st;
+	u64 taken = t->taken;
+	u32 i;
+	int ret;
+
+	/* pairs with the acquire in the thief's wsd_wait() */
+	smp_store_release(&st->round, n);
+	for (i = 0; i < st->delay; i++)
+		cpu_relax();
+	ret = wsd_owner_pop(t) ?: wsd_wait(st, &st->acked, n);
+	if (t->taken != taken)
+		st->delay++;
+	else if (st->delay)
+		st->delay--;
+	return ret;
+}
+
+static int wsd_owner(struct wsd_thread *t)
+{
+	struct wsd_stress *st = t->st;
+	u64 i = 0;
+	int ret = 0;
+
+	while (i < st->items && !ret) {
+		if (time_after(jiffies, st->deadline))
+			return -ETIMEDOUT;
+		ret = lfq_wsdeque_push(&st->d.w, &i);
+		if (ret == -ENOSPC) {
+			ret = wsd_owner_pop(t);
+		} else if (ret) {
+			break;
+		} else if (st->race) {
+			ret = wsd_race_round(t, ++i);
+		} else if (++i % 3 == 0) {
+			ret = wsd_owner_pop(t);
+		}
+	}
+	/* the rest; once a pop finds nothing, nothing is left */
+	while (!ret && lfq_wsdeque_len(st->d.ring))
+		ret = wsd_owner_pop(t);
+	return ret;
+}
+
+/* One steal (or steal_batch): what it took, or -EAGAIN, or an error. */
+static int wsd_thief_steal(struct wsd_thread *t)
+{
+	struct wsd_stress *st = t->st;
+	u64 buf[8];
+	int i, ret;
+
+	for (;;) {
+		ret = t->batch ? lfq_wsdeque_steal_batch(&st->d.s, buf, t->batch) :
+				 lfq_wsdeque_steal(&st->d.s, buf);
+		if (ret != -EBUSY)
+			break;
+		t->lost++;
+	}
+	for (i = 0; i < (t->batch ? ret : !ret); i++)
+		wsd_take(t, buf[i]);
+	return ret;
+}
+
+static int wsd_thief(struct wsd_thread *t)
+{
+	struct wsd_stress *st = t->st;
+	bool done;
+	u64 n;
+	int ret;
+
+	for (n = 1; !st->race || n <= st->items; n++) {
+		if (st->race) {
+			ret = wsd_wait(st, &st->round, n);
+			if (ret)
+				return ret;
+		} else if (time_after(jiffies, st->deadline)) {
+			return -ETIMEDOUT;
+		}
+		/* pairs with the release in wsd_thread_fn() */
+		done = smp_load_acquire(&st->owner_done);
+		ret = wsd_thief_steal(t);
+		if (ret < 0 && ret != -EAGAIN)
+			return ret;
+		if (st->race)
+			smp_store_release(&st->acked, n);
+		else if (ret == -EAGAIN && done)
+			return 0;
+		else if (ret == -EAGAIN)
+			cond_resched();
+	}
+	return 0;
+}
+
+static int wsd_thread_fn(void *arg)
+{
+	struct wsd_thread *t = arg;
+
+	wait_for_completion(&t->st->go);
+	if (t->index) {
+		t->err = wsd_thief(t);
+	} else {
+		t->err = wsd_owner(t);
+		smp_store_release(&t->st->owner_done, true);
+	}
+	if (t->err)
+		WRITE_ONCE(t->st->failed, true);
+	complete(&t->done);
+	return park_until_stopped();
+}
+
+/* The CPU of thread i: the owner (0) the first, thieves the others in turn. */
+static unsigned int __init wsd_cpu(unsigned int i)
+{
+	unsigned int k = i ? 1 + (i - 1) % (num_online_cpus() - 1) : 0, cpu;
+
+	for_each_online_cpu(cpu)
+		if (!k--)
+			break;
+	return cpu;
+}
+
+static void __init test_wsd_stress(u32 capacity, u32 thieves, u32 batch,
+				   u64 items, bool race)
+{
+	struct wsd_stress st = { .items = items * scale, .race = race };
+	struct wsd_thread th[4];
+	u64 owner = 0, stolen = 0, lost = 0, misordered = 0, missing, start, ms;
+	bool bound = num_online_cpus() > 1, empty = false;
+	unsigned int i, started = 0;
+	int err;
+
+	st.seen = bitmap_zalloc(st.items, GFP_KERNEL);
+	err = st.seen ? wsd_open(&st.d, capacity) : -ENOMEM;
+	st.deadline = jiffies + 60 * HZ;
+	init_completion(&st.go);
+	for (i = 0; !err && i <= thieves && i < ARRAY_SIZE(th); i++) {
+		th[i] = (struct wsd_thread){
+			.st = &st, .index = i, .last = -1,
+			.batch = i && i == thieves ? batch : 0,
+		};
+		init_completion(&th[i].done);
+		th[i].task = kthread_create(wsd_thread_fn, &th[i], "lfq_test/wsd%u", i);
+		if (IS_ERR(th[i].task)) {
+			err = PTR_ERR(th[i].task);
+			/* the threads started must not wait for this one */
+			WRITE_ONCE(st.failed, true);
+			break;
+		}
+		if (bound)
+			kthread_bind(th[i].task, wsd_cpu(i));
+		wake_up_process(th[i].task);
+		started++;
+	}
+	start = ktime_get_ns();
+	complete_all(&st.go);
+	for (i = 0; i < started; i++) {
+		wait_for_completion(&th[i].done);
+		kthread_stop(th[i].task);
+		/* the first error, not the -ECANCELED it caused */
+		if (!err || err == -ECANCELED)
+			err = th[i].err ?: err;
+		lost += th[i].lost;
+		if (i)
+			stolen += th[i].taken;
+		else
+			owner = th[i].taken;
+		misordered += th[i].misordered;
+	}
+	ms = (ktime_get_ns() - start) / NSEC_PER_MSEC;
+	missing = st.seen ? st.items - bitmap_weight(st.seen, st.items) : st.items;
+	if (!err)
+		empty = wsd_empty(&st.d) && !lfq_ring_errors(st.d.ring);
+	CHECK(!err && owner + stolen == st.items && !missing &&
+	      !atomic64_read(&st.duplicates) && !atomic64_read(&st.bad) &&
+	      !misordered && empty && (!race || !bound || (owner && stolen)),
+	      "wsdeque %s capacity %u, owner + %u thieves (steal_batch %u): %llu items in %llu ms (error %d, owner took %llu, thieves %llu, lost %llu CAS; dup %lld, bad %lld, missing %llu, thief order %llu, empty %d)",
+	      race ? "last-element race" : "stress", capacity, thieves, batch,
+	      st.items, ms, err, owner, stolen, lost,
+	      atomic64_read(&st.duplicates), atomic64_read(&st.bad), missing,
+	      misordered, empty);
+	wsd_close(&st.d);
+	bitmap_free(st.seen);
+}
+
 static void __init selftest(void)
 {
 	pr_info("KTAP version 1\n");
@@ -4129,6 +4874,11 @@ static void __init selftest(void)
 	test_seq_blocking();
 	test_seq_corrupt();
 	test_seq_jobs();
+	test_wsd_api();
+	test_wsd_ops();
+	test_wsd_wrap();
+	test_wsd_odd_elem();
+	test_wsd_corrupt();
 	if (stress) {
 		const u32 vy = LFQ_RING_VYUKOV, turn = LFQ_RING_TURN;
 		const u32 item = sizeof(struct lfq_test_item);
@@ -4159,6 +4909,10 @@ static void __init selftest(void)
 		test_seq_stress(multi, 4, 2, false, 8, 4, LFQ_SEQ_WAIT_BLOCK, 2500);
 		test_seq_stress(single, 1, 3, true, 16, 8, LFQ_SEQ_WAIT_BLOCK, 5000);
 		test_seq_stress(multi, 2, 2, true, 8, 4, LFQ_SEQ_WAIT_YIELD, 2500);
+		test_wsd_stress(8, 2, 0, 200000, false);
+		test_wsd_stress(64, 3, 4, 200000, false);
+		test_wsd_stress(2, 2, 2, 100000, false);
+		test_wsd_stress(2, 1, 0, 20000, true);
 	}
 	pr_info("1..%u\n", ktap_n);
 }
