@@ -41,7 +41,7 @@ static long lfq_ring_ioctl_wake(struct lfq_ring *ring, unsigned long arg)
 			continue;
 		/* F: pairs with the acquire load of futex in user/ring.c */
 		atomic_inc((atomic_t *)&ring->wait[dir]->futex);
-		wake_up_interruptible_all(&ring->wq[dir]);
+		lfq_wake_wq(ring, dir);
 	}
 	return 0;
 }

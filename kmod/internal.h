@@ -113,6 +113,7 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 int __lfq_spin(struct lfq_ring *ring, lfq_try_fn try_op, void *arg,
 	       long timeout, bool yielding);
 void lfq_wake(struct lfq_ring *ring, unsigned int dir);
+void lfq_wake_wq(struct lfq_ring *ring, unsigned int dir);
 void lfq_wake_all(struct lfq_ring *ring);
 void lfq_wake_at(struct lfq_ring *ring, unsigned int dir, const __u64 *at,
 		 u64 pos);

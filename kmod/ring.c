@@ -383,6 +383,22 @@ void lfq_ring_leave(struct lfq_ring *ring, unsigned int rec)
 	mutex_unlock(&ring->claim_lock);
 }
 
+/*
+ * Wake every sleeper on wq[dir], with the direction's poll key: an epoll
+ * watcher of the other direction alone is neither woken nor marked ready
+ * (a consumer's own frees would otherwise wake its epoll for POLLIN).
+ * Sleepers in __lfq_wait() and LFQ_IOC_WAIT ignore the key.
+ */
+void lfq_wake_wq(struct lfq_ring *ring, unsigned int dir)
+{
+	static const __poll_t key[LFQ_NR_WAIT] = {
+		[LFQ_NOT_EMPTY]	= EPOLLIN | EPOLLRDNORM,
+		[LFQ_NOT_FULL]	= EPOLLOUT | EPOLLWRNORM,
+	};
+
+	__wake_up(&ring->wq[dir], TASK_INTERRUPTIBLE, 0, poll_to_key(key[dir]));
+}
+
 /* A waker in NMI cannot take the wait queues' locks: it queues this. */
 static void lfq_nmi_wake(struct irq_work *work)
 {
@@ -390,7 +406,7 @@ static void lfq_nmi_wake(struct irq_work *work)
 	unsigned int dir;
 
 	for (dir = 0; dir < LFQ_NR_WAIT; dir++)
-		wake_up_interruptible_all(&ring->wq[dir]);
+		lfq_wake_wq(ring, dir);
 }
 
 /**
@@ -715,7 +731,7 @@ static void lfq_wake_sleepers(struct lfq_ring *ring, unsigned int dir)
 	if (in_nmi())
 		irq_work_queue(&ring->nmi_wake);
 	else
-		wake_up_interruptible_all(&ring->wq[dir]);
+		lfq_wake_wq(ring, dir);
 }
 
 /*
