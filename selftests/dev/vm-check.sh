@@ -20,12 +20,15 @@
 #   6. seq_dev_test: the sequencer's kselftests (consumer processes with
 #      barriers of their own, kthread producers, consumers and pipeline
 #      stages, kill -9 of consumers, poll, garbage barriers, scribblers)
-#   7. vyukov_stress, turn_stress, mpsc_stress, seq_stress and
+#   7. wsdeque_dev_test: the deque's kselftests (kernel thieves beside
+#      user thieves stealing from a user owner, exactly once between
+#      them; a dead owner's items; garbage top and bottom)
+#   8. vyukov_stress, turn_stress, mpsc_stress, seq_stress and
 #      wsdeque_stress on the /dev/lfq backend
-#   8. two turn_dev_test modes that single-step or kill a participant at
+#   9. two turn_dev_test modes that single-step or kill a participant at
 #      an exact instant: a claim record never names a ticket its owner
 #      does not hold, and a sleeper killed in LFQ_IOC_WAIT is uncounted
-#   9. rmmod: refused while a job fd, a ring fd, a ring mapping or a ring
+#  10. rmmod: refused while a job fd, a ring fd, a ring mapping or a ring
 #      with a repair pending is open, done once they are gone
 #
 # Every result is a TAP line at column 0; the exit status is 1 if anything
@@ -116,6 +119,12 @@ if [ -x ./seq_dev_test ]; then
 	t0=$(date +%s)
 	./seq_dev_test
 	tap $? "seq_dev_test: all kselftests passed ($(($(date +%s) - t0))s)"
+fi
+
+if [ -x ./wsdeque_dev_test ]; then
+	t0=$(date +%s)
+	./wsdeque_dev_test
+	tap $? "wsdeque_dev_test: all kselftests passed ($(($(date +%s) - t0))s)"
 fi
 
 # the same stress bodies on /dev/lfq rings (TCG is slow: a tenth of the items)

@@ -141,12 +141,13 @@ struct job {
 	struct job_thread threads[LFQ_TEST_MAX_THREADS + 1];
 	unsigned int nr_tasks;
 	atomic_t running;
-	bool stopping;			/* end early: a thread failed, or close */
+	bool stopping;			/* end now: a failure, close, IOC_STOP */
 	struct delayed_work watchdog;	/* kicks every thread at the deadline */
 	bool ended;			/* every thread is done */
 	wait_queue_head_t wq;		/* for ended */
 	atomic64_t moved, malformed, duplicates, misordered, io_errors;
 	atomic64_t missing;		/* sequencer consume: counted as we go */
+	atomic64_t checksum;		/* consume: check words of items taken */
 	atomic64_t ctx_moved[LFQ_TEST_NR_CTX];
 	atomic64_t refused;		/* MPSC: refusals hdr->dropped counts */
 	atomic_t error;
@@ -313,6 +314,7 @@ static void job_check(struct job *job, s64 *last, const void *elem)
 		atomic64_inc(&job->malformed);
 		return;
 	}
+	atomic64_add(it.check, &job->checksum);
 	prev = last[it.producer];
 	if (job->seen) {
 		if (test_and_set_bit(it.producer * items + it.seq, job->seen))
@@ -686,6 +688,60 @@ static int job_seq_consume(struct job_thread *t, u8 *buf)
 	return ret;
 }
 
+/*
+ * Deque thieves steal until the job stops: the owner, a user program,
+ * drains the deque itself before it stops the job, so nothing is left
+ * behind. A lost race (-EBUSY) is tried again at once; an empty deque
+ * is looked at again, after WSD_IDLE_SPINS looks with a short sleep, so
+ * that thieves are at the top while the owner pops the last items.
+ */
+#define WSD_IDLE_SPINS	64
+
+static int job_wsd_steal(struct job_thread *t, u8 *buf)
+{
+	struct job *job = t->job;
+	struct lfq_wsdeque_stealer s;
+	unsigned int i, idle = 0;
+	s64 *last;
+	int ret;
+
+	ret = lfq_wsdeque_stealer(job->ring, &s);
+	if (ret)
+		return ret;
+	last = kmalloc_array(job->p.producers, sizeof(*last), GFP_KERNEL);
+	if (!last)
+		return -ENOMEM;
+	for (i = 0; i < job->p.producers; i++)
+		last[i] = -1;
+	while (!READ_ONCE(job->stopping)) {
+		if (job_expired(job) || job_stalled(job)) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (job->p.burst > 1)
+			ret = lfq_wsdeque_steal_batch(&s, buf, job->p.burst);
+		else
+			ret = lfq_wsdeque_steal(&s, buf) ?: 1;
+		if (ret == -EAGAIN || ret == -EBUSY) {
+			if (ret == -EAGAIN && ++idle >= WSD_IDLE_SPINS)
+				usleep_range(50, 100);
+			else
+				cond_resched();
+			ret = 0;
+			continue;
+		}
+		if (ret < 0)
+			break;
+		idle = 0;
+		for (i = 0; i < ret; i++)
+			job_check(job, last, buf + i * job->elem_size);
+		job_moved(t, ret);
+		ret = 0;
+	}
+	kfree(last);
+	return ret;
+}
+
 /* ---- LFQ_TEST_F_IRQ: producers in interrupt context ---------------------- */
 
 static bool irq_src_done(const struct irq_src *src)
@@ -904,6 +960,8 @@ static int job_thread_fn(void *arg)
 			ret = job_produce(t, buf);
 		else if (job->type == LFQ_RING_SEQ)
 			ret = job_seq_consume(t, buf);
+		else if (job->type == LFQ_RING_WSDEQUE)
+			ret = job_wsd_steal(t, buf);
 		else
 			ret = job_consume(t, buf);
 		kvfree(buf);
@@ -961,11 +1019,13 @@ static int job_check_ring(const struct lfq_test_job *p,
 {
 	bool consume = p->role == LFQ_TEST_CONSUME;
 	bool seq = info->type == LFQ_RING_SEQ;
+	bool wsd = info->type == LFQ_RING_WSDEQUE;
 
-	if (info->type < LFQ_RING_VYUKOV || info->type > LFQ_RING_SEQ ||
+	if (info->type < LFQ_RING_VYUKOV || info->type > LFQ_RING_WSDEQUE ||
 	    info->elem_size < sizeof(struct lfq_test_item) ||
+	    (wsd && !consume) ||
 	    (p->flags & LFQ_TEST_F_RESERVE &&
-	     (info->type == LFQ_RING_VYUKOV || seq)) ||
+	     (info->type == LFQ_RING_VYUKOV || seq || wsd)) ||
 	    (p->flags & LFQ_TEST_F_IRQ && info->type != LFQ_RING_MPSC) ||
 	    (consume && info->type == LFQ_RING_MPSC && p->threads != 1))
 		return -EINVAL;
@@ -1098,6 +1158,7 @@ static void job_result(struct job *job, struct lfq_test_result *r)
 	r->io_errors = atomic64_read(&job->io_errors);
 	r->nsecs = job->end_ns - job->start_ns;
 	r->error = atomic_read(&job->error);
+	r->checksum = atomic64_read(&job->checksum);
 	for (i = 0; i < LFQ_TEST_NR_CTX; i++)
 		r->ctx_moved[i] = atomic64_read(&job->ctx_moved[i]);
 }
@@ -1155,6 +1216,9 @@ static long job_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case LFQ_TEST_IOC_RESULT:
 		return job_ioctl_result(file, (void __user *)arg);
+	case LFQ_TEST_IOC_STOP:
+		job_stop(file->private_data);
+		return 0;
 	}
 	return -ENOTTY;
 }

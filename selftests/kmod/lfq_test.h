@@ -2,9 +2,11 @@
 /*
  * /dev/lfq_test, the ioctls of the test peer lfq_test.ko: attach kernel
  * producer or consumer threads (a job) to a ring fd of the caller (a
- * Vyukov, turn, MPSC or sequencer ring) and collect what they saw.
+ * Vyukov, turn, MPSC or sequencer ring, or thieves on a work-stealing
+ * deque) and collect what they saw.
  *
  *   job = ioctl(dev, LFQ_TEST_IOC_START, &job)   a new job fd (close-on-exec)
+ *   ioctl(job, LFQ_TEST_IOC_STOP)                ends the threads' work now
  *   ioctl(job, LFQ_TEST_IOC_RESULT, &result)     waits for the end
  *   poll(job, POLLIN)                            readable once it has ended
  *   close(job)                                   stops the threads
@@ -74,6 +76,20 @@
  * keeps its barrier, at its last sequence, until the job fd is closed,
  * so that a stage following it can still read up to there.
  *
+ * Work-stealing deques (LFQ_RING_WSDEQUE) take consume jobs only: every
+ * thread is a thief, stealing one item a call with lfq_wsdeque_steal(),
+ * or up to burst with lfq_wsdeque_steal_batch(), checked as on the other
+ * rings (the bitmap, and each thread's items in seq order per producer:
+ * steals take the oldest). The owner, a user program, pushes and pops
+ * at the bottom, so nobody knows beforehand how many items the thieves
+ * will get: they steal until LFQ_TEST_IOC_STOP (or close), which the
+ * owner calls once it has drained the deque itself; missing counts the
+ * items the thieves never saw, which the owner should have popped, and
+ * checksum adds up their check words, so that the owner can tell that
+ * the two sides took every item exactly once between them. A thread
+ * finding the deque empty looks again after a short sleep; the timeout
+ * ends the job as for the other rings when the owner stalls.
+ *
  * Errors of START: EFAULT (bad pointer), EINVAL (nonzero reserved field,
  * unknown flag or role, a count out of range, not an lfq ring fd, a ring
  * whose elements cannot hold a test item, LFQ_TEST_F_RESERVE on a ring
@@ -83,11 +99,12 @@
  * consume job, wait above LFQ_SEQ_WAIT_BLOCK, follows neither
  * LFQ_SEQ_PRODUCER nor an active barrier; LFQ_TEST_F_STAMP or _STAMPED
  * but on a sequencer consume job, LFQ_TEST_F_STAMP with more than one
- * thread; more than one produce thread on a LFQ_SEQ_SINGLE ring), E2BIG
+ * thread; more than one produce thread on a LFQ_SEQ_SINGLE ring; a
+ * produce job on a deque), E2BIG
  * (the consumer's bitmap, items * producers bits, is above
  * LFQ_TEST_MAX_SEEN; sequencer consumers need none), EBUSY (too few free
  * barriers on a sequencer ring for the threads), EBADF, ENOMEM.
- * Unknown ioctls fail with ENOTTY.
+ * STOP on a job fd never fails; unknown ioctls fail with ENOTTY.
  */
 #ifndef _LFQ_TEST_H
 #define _LFQ_TEST_H
@@ -206,6 +223,8 @@ struct lfq_test_job {
  * @ctx_moved:	produce: items pushed in each context (LFQ_TEST_CTX_*),
  *		as in_nmi(), in_hardirq(), in_serving_softirq() said at the
  *		push; they add up to @moved
+ * @checksum:	consume: the sum (mod 2^64) of the check words of the
+ *		well-formed items taken, repeats included
  * @__resv:	zero
  */
 struct lfq_test_result {
@@ -220,7 +239,8 @@ struct lfq_test_result {
 	__s32 error;
 	__u32 __pad;
 	__u64 ctx_moved[LFQ_TEST_NR_CTX];
-	__u64 __resv[2];
+	__u64 checksum;
+	__u64 __resv[1];
 };
 
 #define LFQ_TEST_IOC_MAGIC	0xB8	/* lfq's, from 0x40 on */
@@ -228,5 +248,7 @@ struct lfq_test_result {
 #define LFQ_TEST_IOC_START	_IOW(LFQ_TEST_IOC_MAGIC, 0x40, struct lfq_test_job)
 /* On a job fd. */
 #define LFQ_TEST_IOC_RESULT	_IOR(LFQ_TEST_IOC_MAGIC, 0x41, struct lfq_test_result)
+/* Threads end at their next look, as if done; the result tells what they did. */
+#define LFQ_TEST_IOC_STOP	_IO(LFQ_TEST_IOC_MAGIC, 0x42)
 
 #endif /* _LFQ_TEST_H */
