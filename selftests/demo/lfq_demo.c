@@ -27,6 +27,14 @@
  *                      a kthread checks and stamps each item in place,
  *                      and a child that follows the kthread's barrier
  *                      sees only stamped items
+ *   owner -> 2 kernel thieves  (work-stealing deque) this process
+ *                      pushes and now and then pops at the bottom, while
+ *                      two lfq_test.ko kthreads steal batches from the
+ *                      top; between them every item is taken once
+ *   pool fork/join     (user/sched.c, on heap deques) a recursive sum of
+ *                      a hash over 0..n-1, split into tasks that two
+ *                      workers push, pop and steal, against the same
+ *                      sum in a plain loop
  *
  * Every item is checked on arrival (well formed, per-producer order, no
  * duplicate, no loss); a path that loses or garbles anything says FAILED
@@ -45,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -904,6 +913,195 @@ static const char *user_to_kernel_to_process(struct lfq_ring *ring,
 					     true, n, t0);
 }
 
+/* ---- the work-stealing deque and the pool ------------------------------- */
+
+static const struct demo_ring wsd_ring = {
+	.name = "wsdeque", .type = LFQ_RING_WSDEQUE,
+};
+
+/* What the owner took of n items: a mark each, their count and check sum. */
+struct owner_took {
+	unsigned char *seen;
+	unsigned long long n, popped, sum;
+	const char *problem;
+};
+
+/* The owner pops one item: 0, or -EAGAIN if the deque is empty. */
+static int owner_pop(struct lfq_wsdeque_worker *w, struct owner_took *t)
+{
+	unsigned char elem[ELEM_SIZE];
+	struct lfq_test_item it;
+	int ret = lfq_wsdeque_pop(w, elem);
+
+	if (ret)
+		return ret;
+	it = lfq_test_item_get(elem);
+	if (lfq_test_item_bad(elem, ELEM_SIZE, 1) || it.seq >= t->n)
+		t->problem = "the owner popped a malformed item";
+	else if (t->seen[it.seq]++)
+		t->problem = "the owner popped an item twice";
+	t->popped++;
+	t->sum += it.check;
+	return 0;
+}
+
+/*
+ * This process owns the deque: it pushes n items, pops one back after
+ * every fourth push (and when the deque is full), drains what is left
+ * and stops the two kernel thieves. The thieves' count and check sum and
+ * the owner's must add up to exactly the n items.
+ */
+static int deque_steal(unsigned long long n)
+{
+	struct owner_took t = { .n = n };
+	struct lfq_test_job job = {
+		.role = LFQ_TEST_CONSUME, .threads = 2, .burst = 8, .items = n,
+		.producers = 1, .timeout_ms = TIMEOUT_MS,
+	};
+	unsigned char elem[ELEM_SIZE];
+	unsigned long long i, all = 0;
+	struct lfq_wsdeque_worker w;
+	struct lfq_test_result r;
+	const char *problem;
+	struct lfq_ring *ring;
+	int fd, ret;
+	double t0;
+
+	t.seen = calloc(n, 1);
+	ret = t.seen ? create_ring(&wsd_ring, &ring) : -ENOMEM;
+	if (ret) {
+		free(t.seen);
+		return report(&wsd_ring, "owner -> 2 kernel thieves", 0, 0,
+			      strerror(-ret));
+	}
+	lfq_wsdeque_worker(ring, &w);
+	job.ring_fd = lfq_ring_fd(ring);
+	t0 = now();
+	fd = start(&job);
+	for (i = 0; fd >= 0 && i < n;) {
+		lfq_test_item_make(elem, ELEM_SIZE, 0, i);
+		ret = lfq_wsdeque_push(&w, elem);
+		if (ret == -ENOSPC) {
+			owner_pop(&w, &t);
+			continue;
+		}
+		if (ret)
+			break;
+		if (++i % 4 == 0)
+			owner_pop(&w, &t);
+	}
+	while (!owner_pop(&w, &t))
+		;
+	if (fd < 0)
+		problem = strerror(-fd);
+	else if (ret && ret != -ENOSPC)
+		problem = strerror(-ret);
+	else if (ioctl(fd, LFQ_TEST_IOC_STOP) || ioctl(fd, LFQ_TEST_IOC_RESULT, &r))
+		problem = "no result from the kernel job";
+	else if (r.error)
+		problem = strerror(-r.error);
+	else if (r.malformed || r.duplicates || r.misordered)
+		problem = "the thieves saw garbled, duplicated or misordered items";
+	else
+		problem = t.problem;
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < n; i++)
+		all += lfq_test_check(0, i);
+	if (!problem && (r.moved + t.popped != n || r.missing != t.popped ||
+			 r.checksum + t.sum != all))
+		problem = "items lost or taken twice between owner and thieves";
+	lfq_ring_destroy(ring);
+	free(t.seen);
+	ret = report(&wsd_ring, "owner -> 2 kernel thieves", n,
+		     now() - t0, problem);
+	if (!problem)
+		printf("%36s the kthreads stole %llu, the owner popped %llu: each once\n",
+		       "", (unsigned long long)r.moved, t.popped);
+	return ret;
+}
+
+#define SUM_LEAF	65536
+
+/* The sum of lfq_test_check(1, i) for i in first..first+n-1. */
+struct sum_job {
+	struct lfq_pool *pool;
+	uint64_t first, n;
+	uint64_t sum;
+	bool refused;			/* a spawn failed */
+};
+
+static uint64_t sum_loop(uint64_t first, uint64_t n)
+{
+	uint64_t i, sum = 0;
+
+	for (i = first; i < first + n; i++)
+		sum += lfq_test_check(1, i);
+	return sum;
+}
+
+/* Split in two until SUM_LEAF: the left half is a task others may steal. */
+static void sum_task(void *arg)
+{
+	struct sum_job *job = arg, left, right;
+	struct lfq_group g;
+
+	if (job->n <= SUM_LEAF) {
+		job->sum = sum_loop(job->first, job->n);
+		return;
+	}
+	left = (struct sum_job){ job->pool, job->first, job->n / 2, 0, false };
+	right = (struct sum_job){ job->pool, job->first + left.n,
+				  job->n - left.n, 0, false };
+	lfq_group_init(&g);
+	if (lfq_pool_spawn(job->pool, &g, sum_task, &left))
+		job->refused = true;
+	sum_task(&right);
+	lfq_group_wait(job->pool, &g);
+	job->sum = left.sum + right.sum;
+	job->refused |= left.refused | right.refused;
+}
+
+/*
+ * The pool on two workers sums n hashes by fork/join; a plain loop sums
+ * them too, and the two must agree.
+ */
+static int pool_sum(unsigned long long n)
+{
+	const struct demo_ring pool_line = { .name = "pool" };
+	struct sum_job root = { .n = n };
+	const char *problem = NULL;
+	double t0, loop, par = 0;
+	struct lfq_group g;
+	uint64_t want;
+	int ret;
+
+	t0 = now();
+	want = sum_loop(0, n);
+	loop = now() - t0;
+	ret = lfq_pool_create(&root.pool, 2, 256);
+	if (!ret) {
+		lfq_group_init(&g);
+		t0 = now();
+		ret = lfq_pool_spawn(root.pool, &g, sum_task, &root);
+		if (!ret)
+			lfq_group_wait(root.pool, &g);
+		par = now() - t0;
+		lfq_pool_destroy(root.pool);
+	}
+	if (ret)
+		problem = strerror(-ret);
+	else if (root.refused)
+		problem = "a spawn was refused";
+	else if (root.sum != want)
+		problem = "the fork/join sum differs from the loop's";
+	ret = report(&pool_line, "fork/join sum, 2 workers", n, par, problem);
+	if (!problem)
+		printf("%36s equals the plain loop's sum; %.2fx its speed\n", "",
+		       par > 0 ? loop / par : 0.0);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long n = argc > 1 ? strtoull(argv[1], NULL, 0) : 200000;
@@ -926,5 +1124,7 @@ int main(int argc, char **argv)
 			   n);
 	failed |= seq_line("user -> kernel -> user", user_to_kernel_to_process,
 			   n);
+	failed |= deque_steal(n);
+	failed |= pool_sum(n * 20);
 	return failed;
 }
