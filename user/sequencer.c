@@ -377,8 +377,11 @@ static u64 seq_activate(struct lfq_ring *ring, u32 id, u32 follows, u32 gen)
 	return top;
 }
 
-/* Our barrier is no longer ours: free it, so that it holds nobody back. */
-static void seq_leave_rec(struct lfq_ring *ring, unsigned int id)
+/*
+ * The owner of barrier id is gone (lfq_seq_leave()): free the barrier,
+ * so that it holds nobody back.
+ */
+static void lfq_seq_leave_rec(struct lfq_ring *ring, unsigned int id)
 {
 	smp_store_release(&seq_barrier(ring, id)->state, LFQ_SEQ_FREE);
 	/* W2, in lfq_wake_all(): producers, and followers, who get -EPIPE */
@@ -566,7 +569,7 @@ void lfq_seq_leave(struct lfq_seq_consumer *c)
 {
 	if (!c || seq_check(c->ring))
 		return;
-	seq_leave_rec(c->ring, c->id);
+	lfq_seq_leave_rec(c->ring, c->id);
 	if (c->ring->mem == LFQ_MEM_DEV)
 		lfq_ring_unjoin(c->ring);
 }
