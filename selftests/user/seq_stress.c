@@ -98,20 +98,6 @@ enum shape {
 	LATE,		/* consumer 0 from the start, the others midway */
 };
 
-enum backend {
-	HEAP,
-	MEMFD,
-	DEV,
-};
-
-static const char *const backend_names[] = {
-	[HEAP] = "heap", [MEMFD] = "memfd", [DEV] = "dev",
-};
-
-static const enum lfq_mem backend_mem[] = {
-	[HEAP] = LFQ_MEM_HEAP, [MEMFD] = LFQ_MEM_MEMFD, [DEV] = LFQ_MEM_DEV,
-};
-
 struct seq_cfg {
 	uint32_t policy;
 	unsigned int producers;
@@ -713,7 +699,7 @@ static void watch(struct __test_metadata *_metadata, struct seq_state *st,
  */
 static void expect_settled(struct __test_metadata *_metadata,
 			   struct seq_state *st, struct lfq_ring *ring,
-			   enum backend b)
+			   enum stress_backend b)
 {
 	static struct lfq_seq_consumer c[LFQ_CLAIMS];
 	static struct lfq_ring *h[LFQ_CLAIMS];
@@ -722,7 +708,7 @@ static void expect_settled(struct __test_metadata *_metadata,
 
 	for (n = 0; n < LFQ_CLAIMS; n++) {
 		h[n] = ring;
-		if (b == DEV)
+		if (b == STRESS_DEV)
 			ASSERT_EQ(0, lfq_ring_attach(&h[n], lfq_ring_fd(ring)));
 		if (lfq_seq_join(h[n], LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN,
 				 &c[n]))
@@ -734,13 +720,13 @@ static void expect_settled(struct __test_metadata *_metadata,
 	for (i = 0; i <= n && i < LFQ_CLAIMS; i++) {
 		if (i < n)
 			lfq_seq_leave(&c[i]);
-		if (b == DEV)
+		if (b == STRESS_DEV)
 			lfq_ring_destroy(h[i]);
 	}
 }
 
 static void seq_run(struct __test_metadata *_metadata,
-		    const struct seq_cfg *cfg, enum backend b)
+		    const struct seq_cfg *cfg, enum stress_backend b)
 {
 	struct lfq_create p = {
 		.type = LFQ_RING_SEQ,
@@ -749,7 +735,7 @@ static void seq_run(struct __test_metadata *_metadata,
 		.policy = cfg->policy,
 	};
 	struct worker prod[MAX_PRODUCERS], cons[MAX_CONSUMERS];
-	const char *bname = backend_names[b];
+	const char *bname = stress_backend_names[b];
 	struct lfq_ring *ring = NULL;
 	struct seq_state *st;
 	uint64_t consumed, start;
@@ -760,7 +746,7 @@ static void seq_run(struct __test_metadata *_metadata,
 
 	if (!stress_backend_enabled(bname))
 		SKIP(return, "%s: not in LFQ_TEST_BACKENDS", bname);
-	if (b != HEAP && !strcmp(SANITIZER, "tsan") &&
+	if (b != STRESS_HEAP && !strcmp(SANITIZER, "tsan") &&
 	    (cfg->producers > 1 || cfg->shape == PIPELINE))
 		SKIP(return, "%s: TSan cannot see the order of slot writes, "
 		     "which goes through the other process", bname);
@@ -773,8 +759,8 @@ static void seq_run(struct __test_metadata *_metadata,
 	ASSERT_LE(cfg->policy == LFQ_SEQ_MULTI ? 16 : 8, cfg->elem_size);
 	ASSERT_LE(cfg->batch, cfg->capacity);
 
-	ret = lfq_ring_create(&ring, &p, backend_mem[b]);
-	if (b == DEV && (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO))
+	ret = lfq_ring_create(&ring, &p, stress_backend_mem[b]);
+	if (b == STRESS_DEV && (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO))
 		SKIP(return, "dev: no /dev/lfq (%s)", strerror(-ret));
 	ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", bname, strerror(-ret));
 
@@ -793,7 +779,7 @@ static void seq_run(struct __test_metadata *_metadata,
 
 	alarm((unsigned int)stress_env_double("LFQ_STRESS_TIMEOUT", 10.0) + 30);
 	t0 = stress_now();
-	if (b == HEAP) {
+	if (b == STRESS_HEAP) {
 		ASSERT_EQ(0, start_consumers(st, cons, ring, -1));
 	} else {
 		fflush(stdout);
@@ -815,7 +801,7 @@ static void seq_run(struct __test_metadata *_metadata,
 	alarm(0);
 	for (i = 0; i < cfg->producers; i++)
 		pthread_join(prod[i].tid, NULL);
-	for (i = 0; b == HEAP && i < st->consumers; i++)
+	for (i = 0; b == STRESS_HEAP && i < st->consumers; i++)
 		pthread_join(cons[i].tid, NULL);
 
 	EXPECT_EQ(0, atomic_load(&st->failures.n))
@@ -855,22 +841,7 @@ FIXTURE_VARIANT(seq_stress) {
 FIXTURE_SETUP(seq_stress) {}
 FIXTURE_TEARDOWN(seq_stress) {}
 
-#define STRESS_TIMEOUT	900	/* the harness's own, behind the watchdog */
-
-TEST_F_TIMEOUT(seq_stress, heap, STRESS_TIMEOUT)
-{
-	seq_run(_metadata, &variant->cfg, HEAP);
-}
-
-TEST_F_TIMEOUT(seq_stress, memfd, STRESS_TIMEOUT)
-{
-	seq_run(_metadata, &variant->cfg, MEMFD);
-}
-
-TEST_F_TIMEOUT(seq_stress, dev, STRESS_TIMEOUT)
-{
-	seq_run(_metadata, &variant->cfg, DEV);
-}
+STRESS_BACKEND_TESTS(seq_stress, seq_run, &variant->cfg)
 
 #define K	1024ULL
 

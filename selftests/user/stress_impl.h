@@ -110,8 +110,6 @@
 #define STRESS_MAX_THREADS	16	/* per side */
 #define STRESS_BURST_MAX	32
 #define STRESS_REF_SIZE		64	/* bytes of a reservation, opaque */
-/* The harness's own timeout, a backstop behind the watchdog (slow VMs). */
-#define STRESS_HARNESS_TIMEOUT	900
 
 /* How the threads move items. */
 enum stress_verb {
@@ -123,12 +121,6 @@ enum stress_verb {
 	STRESS_TRY_RESERVE,	/* the same without waiting, retried */
 	STRESS_MIXED,		/* any of the above that the ring has, per op */
 	STRESS_NR_VERBS,
-};
-
-enum stress_backend {
-	STRESS_HEAP,
-	STRESS_MEMFD,
-	STRESS_DEV,
 };
 
 /* One FIXTURE_VARIANT. */
@@ -742,18 +734,6 @@ stress_abort(struct __test_metadata *_metadata, struct stress_state *st,
 	_exit(KSFT_FAIL);
 }
 
-static const char *const stress_backend_names[] = {
-	[STRESS_HEAP] = "heap",
-	[STRESS_MEMFD] = "memfd",
-	[STRESS_DEV] = "dev",
-};
-
-static const enum lfq_mem stress_backend_mem[] = {
-	[STRESS_HEAP] = LFQ_MEM_HEAP,
-	[STRESS_MEMFD] = LFQ_MEM_MEMFD,
-	[STRESS_DEV] = LFQ_MEM_DEV,
-};
-
 static const char *const stress_verb_names[] = {
 	[STRESS_BLOCK] = "push/pop",
 	[STRESS_TRY] = "try_push/try_pop",
@@ -992,17 +972,6 @@ static void stress_run(struct __test_metadata *_metadata,
 	};								\
 	FIXTURE_SETUP(fix) {}						\
 	FIXTURE_TEARDOWN(fix) {}					\
-	TEST_F_TIMEOUT(fix, heap, STRESS_HARNESS_TIMEOUT)		\
-	{								\
-		stress_run(_metadata, &(hooks), &variant->cfg, STRESS_HEAP); \
-	}								\
-	TEST_F_TIMEOUT(fix, memfd, STRESS_HARNESS_TIMEOUT)		\
-	{								\
-		stress_run(_metadata, &(hooks), &variant->cfg, STRESS_MEMFD); \
-	}								\
-	TEST_F_TIMEOUT(fix, dev, STRESS_HARNESS_TIMEOUT)		\
-	{								\
-		stress_run(_metadata, &(hooks), &variant->cfg, STRESS_DEV); \
-	}
+	STRESS_BACKEND_TESTS(fix, stress_run, &(hooks), &variant->cfg)
 
 #endif /* LFQ_STRESS_IMPL_H */

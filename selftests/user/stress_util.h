@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * What every stress test needs, whatever its body: the clock, the
- * environment (LFQ_TEST_BACKENDS, the scale), random numbers, and the
- * record of failures that threads of either process share.
+ * environment (LFQ_TEST_BACKENDS, the scale), the backends and a test on
+ * each, random numbers, and the record of failures that threads of
+ * either process share.
  */
 #ifndef LFQ_STRESS_UTIL_H
 #define LFQ_STRESS_UTIL_H
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "lfq.h"
 
 static double stress_now(void)
 {
@@ -55,6 +58,47 @@ static bool stress_backend_enabled(const char *name)
 	}
 	return false;
 }
+
+/* The memory a stress test's ring lives in. */
+enum stress_backend {
+	STRESS_HEAP,
+	STRESS_MEMFD,
+	STRESS_DEV,
+};
+
+static const char *const stress_backend_names[] = {
+	[STRESS_HEAP] = "heap",
+	[STRESS_MEMFD] = "memfd",
+	[STRESS_DEV] = "dev",
+};
+
+static const enum lfq_mem stress_backend_mem[] = {
+	[STRESS_HEAP] = LFQ_MEM_HEAP,
+	[STRESS_MEMFD] = LFQ_MEM_MEMFD,
+	[STRESS_DEV] = LFQ_MEM_DEV,
+};
+
+/* The harness's own timeout, a backstop behind the watchdog (slow VMs). */
+#define STRESS_HARNESS_TIMEOUT	900
+
+/*
+ * The tests heap, memfd and dev of fixture fix (with its variants, if it
+ * has any), each calling run(_metadata, args..., backend); args may name
+ * the test's variant.
+ */
+#define STRESS_BACKEND_TESTS(fix, run, ...)				\
+	TEST_F_TIMEOUT(fix, heap, STRESS_HARNESS_TIMEOUT)		\
+	{								\
+		run(_metadata, ##__VA_ARGS__, STRESS_HEAP);		\
+	}								\
+	TEST_F_TIMEOUT(fix, memfd, STRESS_HARNESS_TIMEOUT)		\
+	{								\
+		run(_metadata, ##__VA_ARGS__, STRESS_MEMFD);		\
+	}								\
+	TEST_F_TIMEOUT(fix, dev, STRESS_HARNESS_TIMEOUT)		\
+	{								\
+		run(_metadata, ##__VA_ARGS__, STRESS_DEV);		\
+	}
 
 static uint32_t stress_rand(uint64_t *x)
 {

@@ -89,20 +89,6 @@
 #define BATCH_MAX	16
 #define CAP_MAX		256
 
-enum backend {
-	HEAP,
-	MEMFD,
-	DEV,
-};
-
-static const char *const backend_names[] = {
-	[HEAP] = "heap", [MEMFD] = "memfd", [DEV] = "dev",
-};
-
-static const enum lfq_mem backend_mem[] = {
-	[HEAP] = LFQ_MEM_HEAP, [MEMFD] = LFQ_MEM_MEMFD, [DEV] = LFQ_MEM_DEV,
-};
-
 /* A counter on its own cache line. */
 struct count {
 	_Atomic uint64_t n;
@@ -154,7 +140,7 @@ static uint64_t elem_read(const uint64_t *e, unsigned int words)
 
 /* Create a deque on backend b: 0, or the test is skipped or failed. */
 static int deque_create(struct __test_metadata *_metadata,
-			struct lfq_ring **ring, enum backend b,
+			struct lfq_ring **ring, enum stress_backend b,
 			uint32_t capacity, uint32_t elem_size)
 {
 	struct lfq_create p = {
@@ -162,11 +148,11 @@ static int deque_create(struct __test_metadata *_metadata,
 		.capacity = capacity,
 		.elem_size = elem_size,
 	};
-	int ret = lfq_ring_create(ring, &p, backend_mem[b]);
+	int ret = lfq_ring_create(ring, &p, stress_backend_mem[b]);
 
-	if (b == DEV && (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO))
+	if (b == STRESS_DEV && (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO))
 		SKIP(return ret, "dev: no /dev/lfq (%s)", strerror(-ret));
-	ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", backend_names[b],
+	ASSERT_EQ(0, ret) TH_LOG("create on %s: %s", stress_backend_names[b],
 				 strerror(-ret));
 	return 0;
 }
@@ -578,9 +564,9 @@ static uint64_t missing(struct flow_state *st)
 }
 
 static void flow_run(struct __test_metadata *_metadata,
-		     const struct flow_cfg *cfg, enum backend b)
+		     const struct flow_cfg *cfg, enum stress_backend b)
 {
-	const char *bname = backend_names[b];
+	const char *bname = stress_backend_names[b];
 	struct thief thieves[MAX_THIEVES];
 	struct lfq_ring *ring = NULL;
 	struct lfq_wsdeque_stealer s;
@@ -625,7 +611,7 @@ static void flow_run(struct __test_metadata *_metadata,
 	alarm((unsigned int)stress_env_double("LFQ_STRESS_TIMEOUT", 10.0) + 30);
 	t0 = stress_now();
 	/* fork before any thread starts: the child gets only this one */
-	if (b == HEAP) {
+	if (b == STRESS_HEAP) {
 		ASSERT_EQ(0, start_thieves(st, thieves, ring, -1));
 	} else {
 		tp = (struct thief_process){ .st = st, .fd = lfq_ring_fd(ring) };
@@ -637,7 +623,7 @@ static void flow_run(struct __test_metadata *_metadata,
 	secs = stress_now() - t0;
 	alarm(0);
 	pthread_join(otid, NULL);
-	for (i = 0; b == HEAP && i < st->thieves; i++)
+	for (i = 0; b == STRESS_HEAP && i < st->thieves; i++)
 		pthread_join(thieves[i].tid, NULL);
 
 	EXPECT_EQ(0, atomic_load(&st->failures.n))
@@ -681,22 +667,7 @@ FIXTURE_VARIANT(wsdeque_flow) {
 FIXTURE_SETUP(wsdeque_flow) {}
 FIXTURE_TEARDOWN(wsdeque_flow) {}
 
-#define STRESS_TIMEOUT	900	/* the harness's own, behind the watchdog */
-
-TEST_F_TIMEOUT(wsdeque_flow, heap, STRESS_TIMEOUT)
-{
-	flow_run(_metadata, &variant->cfg, HEAP);
-}
-
-TEST_F_TIMEOUT(wsdeque_flow, memfd, STRESS_TIMEOUT)
-{
-	flow_run(_metadata, &variant->cfg, MEMFD);
-}
-
-TEST_F_TIMEOUT(wsdeque_flow, dev, STRESS_TIMEOUT)
-{
-	flow_run(_metadata, &variant->cfg, DEV);
-}
+STRESS_BACKEND_TESTS(wsdeque_flow, flow_run, &variant->cfg)
 
 #define K	1024ULL
 
@@ -895,9 +866,9 @@ static bool race_check(struct race_state *st, uint64_t r, int ret,
 	return true;
 }
 
-static void race_run(struct __test_metadata *_metadata, enum backend b)
+static void race_run(struct __test_metadata *_metadata, enum stress_backend b)
 {
-	const char *bname = backend_names[b];
+	const char *bname = stress_backend_names[b];
 	uint64_t e[ELEM_WORDS], r, x = 0xbf58476d1ce4e5b9ULL;
 	uint64_t outcomes[OUTCOMES] = { 0 };
 	struct lfq_wsdeque_worker w;
@@ -923,9 +894,9 @@ static void race_run(struct __test_metadata *_metadata, enum backend b)
 
 	alarm((unsigned int)stress_env_double("LFQ_STRESS_TIMEOUT", 10.0) + 30);
 	t0 = stress_now();
-	rt = (struct race_thief){ .st = st, .ring = b == HEAP ? ring : NULL,
+	rt = (struct race_thief){ .st = st, .ring = b == STRESS_HEAP ? ring : NULL,
 				  .fd = lfq_ring_fd(ring) };
-	if (b == HEAP) {
+	if (b == STRESS_HEAP) {
 		ASSERT_EQ(0, pthread_create(&tid, NULL, race_thief_thread, &rt));
 	} else {
 		child = fork_body(race_thief, &rt);
@@ -960,7 +931,7 @@ static void race_run(struct __test_metadata *_metadata, enum backend b)
 	if (r < st->rounds && !race_failed(st))
 		stress_fail(st, "round %" PRIu64 ": the thief stopped coming", r);
 	secs = stress_now() - t0;
-	if (b == HEAP) {
+	if (b == STRESS_HEAP) {
 		pthread_join(tid, NULL);
 	} else {
 		if (race_failed(st))
@@ -995,19 +966,6 @@ FIXTURE(wsdeque_race) {
 FIXTURE_SETUP(wsdeque_race) {}
 FIXTURE_TEARDOWN(wsdeque_race) {}
 
-TEST_F_TIMEOUT(wsdeque_race, heap, STRESS_TIMEOUT)
-{
-	race_run(_metadata, HEAP);
-}
-
-TEST_F_TIMEOUT(wsdeque_race, memfd, STRESS_TIMEOUT)
-{
-	race_run(_metadata, MEMFD);
-}
-
-TEST_F_TIMEOUT(wsdeque_race, dev, STRESS_TIMEOUT)
-{
-	race_run(_metadata, DEV);
-}
+STRESS_BACKEND_TESTS(wsdeque_race, race_run)
 
 TEST_HARNESS_MAIN
