@@ -691,9 +691,9 @@ static int job_seq_consume(struct job_thread *t, u8 *buf)
 /*
  * Deque thieves steal until the job stops: the owner, a user program,
  * drains the deque itself before it stops the job, so nothing is left
- * behind. A lost race (-EBUSY) is tried again at once; an empty deque
- * is looked at again, after WSD_IDLE_SPINS looks with a short sleep, so
- * that thieves are at the top while the owner pops the last items.
+ * behind. A lost race (-EBUSY) is tried again at once, and so is an
+ * empty deque for WSD_IDLE_SPINS looks in a row (thieves are at the top
+ * while the owner pops the last items), then after a short sleep each.
  */
 #define WSD_IDLE_SPINS	64
 
