@@ -694,9 +694,15 @@ void lfq_futex_wake(u32 *word, int n)
 	futex(word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL);
 }
 
-/* The time timeout_ms from now; unused when negative (no deadline). */
+/*
+ * The time timeout_ms from now; without a timeout (negative) it is never
+ * read, and neither is the clock, which may cost a system call (a VM's
+ * clock source without a vDSO path).
+ */
 static void lfq_deadline(struct timespec *deadline, int timeout_ms)
 {
+	if (timeout_ms < 0)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, deadline);
 	if (timeout_ms > 0) {
 		deadline->tv_sec += timeout_ms / 1000;
@@ -773,7 +779,8 @@ static bool lfq_would_block(int ret)
  * (-ENOSPC/-EAGAIN) or lost races (-EBUSY). Spin LFQ_SPIN_LIMIT times,
  * then announce ourselves in wait[dir].waiters (the need-wakeup flag),
  * try once more and sleep. Lost races never sleep: another thread made
- * progress, so we yield and retry.
+ * progress, so we yield and retry. The timeout counts from the first
+ * look that failed: a call that succeeds at once never reads the clock.
  */
 int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 	       void *arg, int timeout_ms)
@@ -784,11 +791,13 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
 	int ret, left, slept;
 	u32 seq;
 
-	lfq_deadline(&deadline, timeout_ms);
 	for (;;) {
 		ret = try_op(ring, arg);
 		if (!lfq_would_block(ret) && ret != -EBUSY)
 			return ret;
+		/* spins stops at LFQ_SPIN_LIMIT: 0 only after the first look */
+		if (!spins)
+			lfq_deadline(&deadline, timeout_ms);
 		if (spins < LFQ_SPIN_LIMIT) {
 			spins++;
 			cpu_relax();
@@ -822,7 +831,7 @@ int __lfq_wait(struct lfq_ring *ring, unsigned int dir, lfq_try_fn try_op,
  * sleep: call try_op until it stops reporting full/empty or lost races,
  * relaxing the CPU between looks, or, yielding, giving it up once
  * LFQ_SPIN_LIMIT looks have failed. Every LFQ_SPIN_LIMIT looks it checks
- * the timeout.
+ * the timeout, which counts from the first look that failed.
  */
 int __lfq_spin(struct lfq_ring *ring, lfq_try_fn try_op, void *arg,
 	       int timeout_ms, bool yielding)
@@ -831,11 +840,12 @@ int __lfq_spin(struct lfq_ring *ring, lfq_try_fn try_op, void *arg,
 	unsigned int spins;
 	int ret;
 
-	lfq_deadline(&deadline, timeout_ms);
 	for (spins = 1;; spins++) {
 		ret = try_op(ring, arg);
 		if (!lfq_would_block(ret) && ret != -EBUSY)
 			return ret;
+		if (spins == 1)
+			lfq_deadline(&deadline, timeout_ms);
 		if (yielding && spins >= LFQ_SPIN_LIMIT)
 			sched_yield();
 		else
@@ -844,6 +854,8 @@ int __lfq_spin(struct lfq_ring *ring, lfq_try_fn try_op, void *arg,
 			continue;
 		if (time_left_ms(&deadline, timeout_ms) == 0)
 			return -ETIMEDOUT;
+		/* from here on every LFQ_SPIN_LIMIT looks; never 1 again */
+		spins = LFQ_SPIN_LIMIT;
 	}
 }
 
