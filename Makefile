@@ -44,7 +44,8 @@ TEST_CFLAGS := $(USER_CFLAGS) -I. -Iselftests -isystem $(B)/ksft
 LIB_SRCS := $(wildcard user/*.c)
 LIB_HDRS := $(wildcard user/*.h) uapi/linux/lfq.h
 TEST_SRCS := $(wildcard selftests/user/*.c)
-TEST_HDRS := $(wildcard selftests/user/*.h) $(wildcard selftests/dev/*.h) selftests/lfq_test_item.h
+TEST_HDRS := $(wildcard selftests/user/*.h) $(wildcard selftests/dev/*.h) \
+	selftests/lfq_test_item.h selftests/kmod/lfq_test.h
 DEV_SRCS := $(wildcard selftests/dev/*.c selftests/demo/*.c)
 
 # Test builds: native, ThreadSanitizer, ASan+UBSan, and static for the VM.

@@ -711,7 +711,7 @@ TEST(job_fd_polls_readable_at_the_end)
 	EXPECT_EQ(0, memcmp(&r, &r2, sizeof(r)));
 	EXPECT_EQ(32, r.moved);
 	EXPECT_EQ(0, r.error);
-	EXPECT_EQ(0, r.__pad | r.__resv[0] | r.__resv[1]);
+	EXPECT_EQ(0, r.__pad | r.__resv[0] | r.checksum);
 	close(job);
 	close(fd);
 }
