@@ -179,3 +179,58 @@ run: deps-build deps-modules $(if $(HOST),,deps-vm)
 clean:
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1 || true
 	$(Q)rm -rf $(B)
+
+# ---- benchmarks ------------------------------------------------------------
+#
+#   make bench          bench-user and bench-kernel, into one BENCH_DIR
+#   make bench-user     build/bench/lfq_bench: tables, CSV and plots
+#                       (QUICK=1: few items, to try it)
+#   make bench-instr    instructions per push+pop under callgrind
+#
+# Timings, not tests: never part of make check. Every lfq ring and every
+# peer is compiled with the same flags into lfq_bench; DPDK's headers want
+# its -m flags, so everything gets them.
+
+BENCH_DIR := $(or $(BENCH_DIR),$(B)/bench/$(shell date +%Y%m%d-%H%M%S))
+export BENCH_DIR
+BENCH_CFLAGS = -std=gnu11 $(WARN) -O2 -g $(shell pkg-config --cflags libdpdk) \
+	-Iuapi -Iuser -pthread
+BENCH_SRCS := $(wildcard bench/user/*.c)
+BENCH_OBJS := $(patsubst %.c,$(B)/bench/obj/%.o,$(LIB_SRCS) $(BENCH_SRCS))
+
+.PHONY: bench bench-user bench-instr deps-bench
+
+# One after the other, even under -j: each would time the other's load.
+bench:
+	$(Q)$(MAKE) bench-user
+	$(Q)$(MAKE) bench-kernel
+
+deps-bench:
+	$(Q)bash selftests/deps.sh bench
+
+$(B)/bench/obj/%.o: %.c $(LIB_HDRS) bench/user/bench.h
+	$(msg) CC "$< [bench]"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(B)/bench/lfq_bench: $(BENCH_OBJS)
+	$(msg) LD "$@"
+	$(Q)$(CC) -pthread $^ -lrte_ring -lrte_eal -o $@
+
+# Whoever of the parts runs first describes the machine.
+$(BENCH_DIR)/machine.txt:
+	$(Q)mkdir -p $(@D)
+	$(Q)bash bench/user/machine.sh > $@
+
+# The sub-make parses again once deps-bench has installed DPDK's pkg-config.
+bench-user: deps-bench
+	$(Q)$(MAKE) $(if $(filter 1,$(V)),,-s) $(B)/bench/lfq_bench $(BENCH_DIR)/machine.txt
+	$(msg) BENCH "$(BENCH_DIR)"
+	$(Q)$(B)/bench/lfq_bench $(if $(filter 1,$(QUICK)),-q) -o $(BENCH_DIR)
+	$(Q)bash bench/user/plot.sh $(BENCH_DIR)
+
+bench-instr: deps-bench
+	$(Q)$(MAKE) $(if $(filter 1,$(V)),,-s) $(B)/bench/lfq_bench $(BENCH_DIR)/machine.txt
+	$(Q)bash bench/user/instr.sh $(B)/bench/lfq_bench $(BENCH_DIR)
+
+include bench/kernel/kernel.mk

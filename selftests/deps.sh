@@ -12,6 +12,9 @@
 #            pulls the newest linux-headers-*-amd64), kmod
 #   vm       QEMU, busybox, cpio: the VM runner
 #   model    spin (and gcc, which compiles its verifiers)
+#   bench    the peers of the benchmarks (DPDK's rte_ring, Concurrency
+#            Kit's ck_ring), gnuplot for the plots, valgrind for the
+#            instruction counts
 set -euo pipefail
 
 declare -A pkgs=(
@@ -19,6 +22,7 @@ declare -A pkgs=(
 	[modules]="gcc make linux-headers-amd64 kmod"
 	[vm]="qemu-system-x86 busybox-static cpio"
 	[model]="spin gcc"
+	[bench]="gcc make pkg-config libdpdk-dev libck-dev gnuplot-nox valgrind"
 )
 
 [ $# -gt 0 ] || { echo "usage: $0 {${!pkgs[*]}}..." >&2; exit 2; }
