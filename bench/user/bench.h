@@ -83,6 +83,7 @@ bool bench_queue_instr(int kind, unsigned int capacity, unsigned int elem,
 /* The other workloads. */
 bool bench_seq_run(const struct bench_case *c, uint64_t *ops, double *ns);
 bool bench_fanout_run(const struct bench_case *c, uint64_t *ops, double *ns);
+bool bench_seq_single_run(const struct bench_case *c, uint64_t *ops, double *ns);
 bool bench_deque_owner_run(const struct bench_case *c, uint64_t *ops, double *ns);
 bool bench_stack_run(const struct bench_case *c, uint64_t *ops, double *ns);
 bool bench_deque_steal_run(const struct bench_case *c, uint64_t *ops, double *ns);

@@ -24,6 +24,9 @@ count() {	# KIND ELEM BURST: instructions per item
 	w*)	# the deque and the array stack: 8-byte items, no burst
 		[ "$2 $3" = "8 1" ] || { echo -; return 0; }
 		args=(--instr-deque "${1#w}" "$items") ;;
+	s*)	# the sequencer: 8-byte items
+		[ "$2" = 8 ] || { echo -; return 0; }
+		args=(--instr-seq "$3" "$items") ;;
 	*)	args=(--instr "$1" 1024 "$2" "$3" "$items") ;;
 	esac
 	rm -f "$out"

@@ -16,8 +16,12 @@
  *   lfq_bench --instr-deque 0|1 ITEMS
  *                             the deque owner's push+pop pairs (0), or the
  *                             array stack's (1), the same way
+ *   lfq_bench --instr-seq BURST ITEMS
+ *                             the sequencer's claim, publish, wait and
+ *                             done in one thread, bursts of BURST
  *   lfq_bench --list          the kinds for instr.sh, "kind name" per line:
- *                             queues by index, w0 and w1 the two above
+ *                             queues by index, w0 and w1 the deque and the
+ *                             stack, s0 the sequencer
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -513,10 +517,20 @@ int main(int argc, char **argv)
 		return atoi(argv[2]) ? !bench_stack_run(&c, &ops, &ns) :
 			!bench_deque_owner_run(&c, &ops, &ns);
 	}
+	if (argc == 4 && !strcmp(argv[1], "--instr-seq")) {
+		struct bench_case c = {
+			.capacity = 1024, .elem = 8, .burst = atoi(argv[2]),
+			.items = strtoull(argv[3], NULL, 0),
+		};
+		uint64_t ops;
+		double ns;
+
+		return c.burst < 1 || !bench_seq_single_run(&c, &ops, &ns);
+	}
 	if (argc == 2 && !strcmp(argv[1], "--list")) {
 		for (i = 0; i < Q_NR; i++)
 			printf("%u %s\n", i, bench_queues[i].name);
-		printf("w0 lfq wsdeque\nw1 array stack\n");
+		printf("w0 lfq wsdeque\nw1 array stack\ns0 lfq seq\n");
 		return 0;
 	}
 	while ((opt = getopt(argc, argv, "qo:f:")) != -1) {

@@ -225,6 +225,60 @@ bool bench_fanout_run(const struct bench_case *c, uint64_t *ops, double *ns)
 	return bcast_run(c, false, ops, ns);
 }
 
+/*
+ * The sequencer in one thread, for instr.sh: claim up to burst sequences,
+ * write and publish them, then, as the ring's one consumer, wait for
+ * them, read them and finish them.
+ */
+bool bench_seq_single_run(const struct bench_case *c, uint64_t *ops, double *ns)
+{
+	struct lfq_create p = {
+		.type = LFQ_RING_SEQ, .capacity = c->capacity, .elem_size = 8,
+		.policy = LFQ_SEQ_SINGLE,
+	};
+	uint64_t s = 0, i, first, avail, bad = 0;
+	struct lfq_seq_consumer sc;
+	struct lfq_ring *ring;
+	double t0;
+	int n, ret;
+
+	ret = lfq_ring_create(&ring, &p, LFQ_MEM_HEAP);
+	if (ret)
+		die("lfq_ring_create", ret);
+	ret = lfq_seq_join(ring, LFQ_SEQ_PRODUCER, LFQ_SEQ_WAIT_SPIN, &sc);
+	if (ret)
+		die("lfq_seq_join", ret);
+	t0 = bench_now_ns();
+	CALLGRIND_START_INSTRUMENTATION;
+	while (s < c->items && !bad) {
+		n = lfq_seq_try_claim_up_to(ring, c->items - s < c->burst ?
+					    c->items - s : c->burst, &first);
+		if (n <= 0 || first != s) {
+			bad++;
+			break;
+		}
+		for (i = s; i < s + n; i++)
+			*(uint64_t *)lfq_seq_elem(ring, i) = ITEM(i);
+		lfq_seq_publish(ring, s + n - 1);
+		if (lfq_seq_try_wait(&sc, s + n - 1, &avail) || avail != s + n - 1) {
+			bad++;
+			break;
+		}
+		for (; s <= avail; s++)
+			bad += *(uint64_t *)lfq_seq_elem(ring, s) != ITEM(s);
+		lfq_seq_done(&sc, avail);
+	}
+	CALLGRIND_STOP_INSTRUMENTATION;
+	*ns = bench_now_ns() - t0;
+	*ops = s;
+	lfq_seq_leave(&sc);
+	lfq_ring_destroy(ring);
+	if (bad)
+		fprintf(stderr, "lfq_bench: seq single: %llu bad items\n",
+			(unsigned long long)bad);
+	return !bad && s == c->items;
+}
+
 /* ---- the deque ---- */
 
 static struct lfq_ring *deque_create(unsigned int capacity)
