@@ -33,7 +33,12 @@ Q := @
 msg := @printf '  %-8s %s\n'
 MAKEFLAGS += --no-print-directory
 endif
-export V KDIR
+export V
+# Not while empty: on a fresh machine the headers come with deps-modules,
+# after this parse, and the sub-makes that build must look again.
+ifneq ($(KDIR),)
+export KDIR
+endif
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror
