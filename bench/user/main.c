@@ -362,17 +362,21 @@ static void print_table(FILE *f, const char *machine)
 	fprintf(f, "lfq userspace benchmark: Mops/s = million items moved per second"
 		" (a push and its pop), median/min/max of %u interleaved reps\n", REPS);
 	fprintf(f, "%s", machine);
-	fprintf(f, "2-CPU machine: threads are pinned round-robin (thread i on CPU i mod 2,"
-		" producer and consumer of a pair on different CPUs);\n"
-		"two-thread numbers on a 2-vCPU VM depend on where the host places the"
-		" vCPUs, and more threads than CPUs measure preemption as much as the queue.\n"
-		"cache-line round trip between the two CPUs: %.0f ns\n"
-		"burst: rte_ring and lfq vyukov native, lfq mpsc pops with peek_burst"
+	fprintf(f, "threads are pinned round-robin (thread i on the i-th allowed CPU, modulo"
+		" their count; producer and consumer of a pair on different CPUs);\n"
+		"two-thread numbers on a VM depend on where the host places the"
+		" vCPUs, and more threads than CPUs measure preemption as much as the queue:\n"
+		"rte_ring MP/MC and ck_ring MPMC spin, without yielding, until a preempted"
+		" thread ahead of them moves the tail (DPDK: not for preemptible threads).\n");
+	if (pingpong_ns)
+		fprintf(f, "cache-line round trip between two CPUs: %.0f ns\n", pingpong_ns);
+	fprintf(f, "burst: rte_ring and lfq vyukov native, lfq mpsc pops with peek_burst"
 		" (pushes loop), others loop over single calls.\n"
+		"broadcast: ops are items published, each seen by every consumer.\n"
 		"rte_ring and ck_ring hold capacity - 1 items, lfq rings capacity.\n"
 		"ratio: the median against the group's first row.\n"
 		"(t): some reps reached the time limit of a run (%.1f s) and moved fewer items.\n\n",
-		pingpong_ns, limit_ns / 1e9);
+		limit_ns / 1e9);
 	fprintf(f, "%-14s %-22s %5s %6s %4s %5s %9s %9s %9s %8s %6s %s\n",
 		"workload", "impl", "thr", "cap", "elem", "burst", "Mops/s", "min", "max",
 		"ns/op", "ratio", "ok");
@@ -396,7 +400,8 @@ static void print_table(FILE *f, const char *machine)
 				median(c->ns_per_op, c->reps), ratio,
 				c->failed ? "FAIL" : "ok");
 		}
-		if (cases[groups[g]].threads == 2 && strcmp(cases[groups[g]].workload, "pingpong"))
+		if (pingpong_ns && cases[groups[g]].threads == 2 &&
+		    strcmp(cases[groups[g]].workload, "pingpong"))
 			fprintf(f, "%-14s (two threads: cache-line round trip %.0f ns;"
 				" depends on vCPU placement)\n", "", pingpong_ns);
 		fprintf(f, "\n");

@@ -130,15 +130,15 @@ static void *fanout_thread(void *p)
 
 	bench_wait_start();
 	if (a->id == 0) {
-		for (s = 0; s < items; s += burst) {
-			for (k = 0; k < burst; k++) {
+		for (s = 0; s < items; s += k) {
+			for (k = 0; k < burst && s + k < items; k++) {
 				v[k] = ITEM(s + k);
 				sum += bench_mix(v[k]);
 			}
 			for (i = 0; i < b->c->consumers; i++)
-				for (done = 0; done < burst; done += n) {
+				for (done = 0; done < k; done += n) {
 					n = rte_ring_sp_enqueue_burst_elem(b->rings[i],
-						&v[done], 8, burst - done, NULL);
+						&v[done], 8, k - done, NULL);
 					if (!n)
 						bench_backoff(&fails);
 					else

@@ -35,7 +35,10 @@
 #define PRODUCERS_MAX	8
 #define SEQ_MASK	((1ULL << 48) - 1)
 
-/* Burst calls: rte_ring's and lfq vyukov's are native, the others loop. */
+/*
+ * Burst calls: rte_ring's and lfq vyukov's are native, lfq mpsc pops with
+ * peek_burst, the others loop.
+ */
 const struct bench_queue_info bench_queues[Q_NR] = {
 	[Q_LFQ_VYUKOV]	= { "lfq vyukov", true,  true,  true,  true },
 	[Q_LFQ_TURN]	= { "lfq turn",   true,  true,  true,  true },
@@ -115,6 +118,8 @@ rte:
 		q->rte = aligned_alloc(128, (size + 127) & ~127);
 		if (!q->rte)
 			return -ENOMEM;
+		/* faulted in before the clock starts, as lfq's init writes its slots */
+		memset(q->rte, 0, size);
 		return rte_ring_init(q->rte, "bench", cap, flags);
 	case Q_CK_SPSC:
 	case Q_CK_MPMC:
@@ -123,6 +128,7 @@ rte:
 		q->buf = aligned_alloc(64, (size_t)cap * esz);
 		if (!q->buf)
 			return -ENOMEM;
+		memset(q->buf, 0, (size_t)cap * esz);
 		ck_ring_init(&q->ck, cap);
 		return 0;
 	}
