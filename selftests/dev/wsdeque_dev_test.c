@@ -223,6 +223,30 @@ static int kthieves_stop(int job, struct lfq_test_result *r)
 	return job_wait(job, r);
 }
 
+/*
+ * A fixture's deque of capacity slots and its struct took for items. The
+ * 6.1 harness runs a test even when its setup skipped, so the setup opens
+ * them only with the peer there, and each test starts with REQUIRE_PEER().
+ */
+static void deque_setup(struct __test_metadata *_metadata, struct deque *d,
+			struct took **t, unsigned int capacity,
+			unsigned long long items)
+{
+	if (access("/dev/lfq", F_OK) || access("/dev/lfq_test", F_OK))
+		return;
+	ASSERT_EQ(0, deque_open(d, capacity));
+	*t = took_alloc(items);
+	ASSERT_NE(NULL, *t);
+}
+
+static void deque_teardown(struct deque *d, struct took *t)
+{
+	if (t)
+		took_free(t);
+	if (d->ring)
+		deque_close(d);
+}
+
 /* ---- abi ---------------------------------------------------------------- */
 
 TEST(wsdeque_create_takes_policy_0_and_no_other)
@@ -433,18 +457,13 @@ FIXTURE_VARIANT_ADD(kthieves, two_kthreads_beside_two_thief_processes) {
 
 FIXTURE_SETUP(kthieves)
 {
-	REQUIRE_PEER();
-	ASSERT_EQ(0, deque_open(&self->d, variant->capacity));
-	self->t = took_alloc(variant->items);
-	ASSERT_NE(NULL, self->t);
+	deque_setup(_metadata, &self->d, &self->t, variant->capacity,
+		    variant->items);
 }
 
 FIXTURE_TEARDOWN(kthieves)
 {
-	if (self->t)
-		took_free(self->t);
-	if (self->d.ring)
-		deque_close(&self->d);
+	deque_teardown(&self->d, self->t);
 }
 
 /*
@@ -462,6 +481,7 @@ TEST_F_TIMEOUT(kthieves, every_item_is_taken_exactly_once_by_someone, 120)
 	unsigned int i;
 	int job, ret, status;
 
+	REQUIRE_PEER();
 	job = kthieves_start(&self->d, variant->kthreads, variant->items,
 			     variant->burst, 0);
 	ASSERT_LE(0, job);
@@ -514,18 +534,12 @@ FIXTURE(full) {
 
 FIXTURE_SETUP(full)
 {
-	REQUIRE_PEER();
-	ASSERT_EQ(0, deque_open(&self->d, CAP));
-	self->t = took_alloc(CAP);
-	ASSERT_NE(NULL, self->t);
+	deque_setup(_metadata, &self->d, &self->t, CAP, CAP);
 }
 
 FIXTURE_TEARDOWN(full)
 {
-	if (self->t)
-		took_free(self->t);
-	if (self->d.ring)
-		deque_close(&self->d);
+	deque_teardown(&self->d, self->t);
 }
 
 /*
@@ -549,6 +563,7 @@ TEST_F(full, peer_jobs_on_a_deque_are_thieves_only)
 	unsigned int i;
 	int job;
 
+	REQUIRE_PEER();
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		j = job_params(lfq_ring_fd(self->d.ring), bad[i].role, 1, 1,
 			       CAP, 1);
@@ -581,6 +596,7 @@ TEST_F_TIMEOUT(full, a_dead_owners_items_all_go_to_kernel_thieves, 60)
 	int *pushed, job;
 	pid_t pid;
 
+	REQUIRE_PEER();
 	pushed = mmap(NULL, sizeof(*pushed), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, pushed);
@@ -675,6 +691,7 @@ TEST_F_TIMEOUT(full, garbage_top_and_bottom_are_counted_and_nothing_is_taken, 60
 	long long seq;
 	int job;
 
+	REQUIRE_PEER();
 	for (seq = 0; seq < n; seq++)
 		ASSERT_EQ(0, push_seq(d, seq));
 	/* the garbage goes in before the thieves come */
